@@ -1,0 +1,106 @@
+//! The client's copy of a session document, kept in step by the stream.
+
+use serde_json::Value;
+
+use crate::{ServerMessage, State, Update};
+
+/// A session document at a known version.
+///
+/// Applying a message either moves the copy forward by exactly what the
+/// server did, or refuses: a gap in versions means a message was missed, and
+/// the only safe recovery is a resync, never a guess.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Document {
+    version: u64,
+    acked: u64,
+    value: Value,
+}
+
+impl Default for Document {
+    /// Version 0 is the empty document: no state has been created yet.
+    fn default() -> Self {
+        Self {
+            version: 0,
+            acked: 0,
+            value: Value::Object(Default::default()),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum ApplyError {
+    /// The update does not follow the version we hold.
+    Gap { have: u64, got: u64 },
+    /// The ops do not fit the document (a server bug, or a corrupt stream).
+    Patch(String),
+}
+
+impl std::fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Gap { have, got } => write!(f, "version gap: have {have}, got {got}"),
+            Self::Patch(why) => write!(f, "patch does not apply: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ApplyError {}
+
+impl Document {
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The highest event seq the server has confirmed applying.
+    pub fn acked(&self) -> u64 {
+        self.acked
+    }
+
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// This document's copy of one state, or its default if the server has
+    /// not created it yet.
+    pub fn state<S: State>(&self) -> Result<S, serde_json::Error> {
+        match self.value.get(S::NAME) {
+            Some(value) => S::deserialize(value),
+            None => Ok(S::default()),
+        }
+    }
+
+    /// Applies one stream message. Stale updates (already applied) are
+    /// ignored, so a replay that overlaps what we hold is harmless.
+    pub fn apply(&mut self, message: &ServerMessage) -> Result<(), ApplyError> {
+        match message {
+            ServerMessage::Snapshot {
+                version,
+                acked,
+                state,
+            } => {
+                self.version = *version;
+                self.acked = self.acked.max(*acked);
+                self.value = state.clone();
+                Ok(())
+            }
+            ServerMessage::Update(update) => self.apply_update(update),
+        }
+    }
+
+    fn apply_update(&mut self, update: &Update) -> Result<(), ApplyError> {
+        self.acked = self.acked.max(update.acked);
+        if update.ops.is_empty() || update.version <= self.version {
+            return Ok(());
+        }
+        if update.version != self.version + 1 {
+            return Err(ApplyError::Gap {
+                have: self.version,
+                got: update.version,
+            });
+        }
+        json_patch::patch(&mut self.value, &update.ops)
+            .map_err(|error| ApplyError::Patch(error.to_string()))?;
+        self.version = update.version;
+        Ok(())
+    }
+}

@@ -1,0 +1,74 @@
+//! Messages between the browser and the server.
+
+use json_patch::PatchOperation;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One UI event, from the client to the server.
+///
+/// `seq` counts from 1 per session. The server applies each number exactly
+/// once and in order, so a client may resend anything it has not seen acked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientEvent {
+    pub seq: u64,
+    pub handler: String,
+    #[serde(default)]
+    pub args: Value,
+}
+
+/// One step of the server's ordered stream to a client.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The whole document: sent first on a fresh stream, and whenever the
+    /// client's last version has left the server's replay ring.
+    Snapshot {
+        version: u64,
+        acked: u64,
+        state: Value,
+    },
+    Update(Update),
+}
+
+impl ServerMessage {
+    /// The document version this message leaves the client at.
+    pub fn version(&self) -> u64 {
+        match self {
+            Self::Snapshot { version, .. } => *version,
+            Self::Update(update) => update.version,
+        }
+    }
+}
+
+/// A change to the session document plus what came with it.
+///
+/// `version` rises by exactly one when `ops` is non-empty; an update with no
+/// ops (an ack, a notice, a client action) repeats the current version.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Update {
+    pub version: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ops: Vec<PatchOperation>,
+    /// Every event with `seq <= acked` has been applied.
+    pub acked: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<Action>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<Notice>,
+}
+
+/// A failed handler, as the user is told about it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    pub handler: String,
+    pub message: String,
+}
+
+/// A client-side effect that a handler sends along with its patch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    Toast { message: String },
+    Redirect { to: String },
+    ConsoleLog { message: String },
+}

@@ -1,0 +1,36 @@
+//! Engine settings, each with the reason for its default.
+
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Versioned updates kept per session for replay on reconnect. 256
+    /// covers a phone that drops out for a few seconds during a fast stream;
+    /// a longer gap costs one snapshot, which is never worse than replaying.
+    pub replay_ring: usize,
+    /// Messages buffered per live stream before a slow reader is cut off and
+    /// must resync. Bounded so a stalled tab cannot grow server memory.
+    pub stream_buffer: usize,
+    /// Events waiting (queued or held for a missing seq) per session before
+    /// the session answers `busy`.
+    pub queue_limit: usize,
+    /// How far ahead of the next expected seq an event may arrive.
+    pub seq_window: u64,
+    /// A lock held longer than this logs a warning naming the handler.
+    pub lock_hold_warning: Duration,
+    /// Sessions idle for this long, with no running task, are freed.
+    pub idle_ttl: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            replay_ring: 256,
+            stream_buffer: 1024,
+            queue_limit: 1024,
+            seq_window: 1024,
+            lock_hold_warning: Duration::from_secs(1),
+            idle_ttl: Duration::from_secs(3600),
+        }
+    }
+}

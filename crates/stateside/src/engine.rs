@@ -1,0 +1,87 @@
+//! The engine: every live session of one server process, by token.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use crate::{App, Config, SessionHandle, SessionToken, session::lock};
+
+/// All sessions of the process. Cheap to clone: an `Arc` inside.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    app: Arc<App>,
+    config: Arc<Config>,
+    sessions: Mutex<HashMap<SessionToken, SessionHandle>>,
+}
+
+impl Engine {
+    pub fn new(app: App, config: Config) -> Self {
+        Self {
+            inner: Arc::new(EngineInner {
+                app: Arc::new(app),
+                config: Arc::new(config),
+                sessions: Mutex::default(),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Creates a session with a fresh random token.
+    pub fn create_session(&self) -> SessionHandle {
+        let token = SessionToken::random();
+        let session = SessionHandle::new(
+            token,
+            Arc::clone(&self.inner.app),
+            Arc::clone(&self.inner.config),
+        );
+        lock(&self.inner.sessions).insert(token, session.clone());
+        session
+    }
+
+    pub fn session(&self, token: &SessionToken) -> Option<SessionHandle> {
+        lock(&self.inner.sessions).get(token).cloned()
+    }
+
+    pub fn session_count(&self) -> usize {
+        lock(&self.inner.sessions).len()
+    }
+
+    /// Frees idle sessions; returns how many. A session with a running
+    /// task, queued events or a connected tab is never idle.
+    pub fn expire_idle(&self) -> usize {
+        let now = Instant::now();
+        let mut sessions = lock(&self.inner.sessions);
+        let before = sessions.len();
+        sessions.retain(|_, session| !session.is_expired(now));
+        before - sessions.len()
+    }
+
+    /// Runs [`expire_idle`](Self::expire_idle) periodically, for as long as
+    /// the engine exists.
+    pub fn spawn_expiry(&self) {
+        let engine = Arc::downgrade(&self.inner);
+        let period = (self.inner.config.idle_ttl / 4).max(Duration::from_millis(10));
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            loop {
+                ticks.tick().await;
+                let Some(inner) = engine.upgrade() else {
+                    return;
+                };
+                let freed = Engine { inner }.expire_idle();
+                if freed > 0 {
+                    tracing::debug!(freed, "expired idle sessions");
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,18 @@
+//! Why the engine refused an event. Each case names what the client did.
+
+/// Errors a client can cause; none of them harms the session.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("unknown handler `{0}`")]
+    UnknownHandler(String),
+    #[error("bad arguments for `{handler}`: {reason}")]
+    BadArgs { handler: String, reason: String },
+    #[error("session busy: {waiting} events already waiting; retry later")]
+    Busy { waiting: usize },
+    #[error("seq {seq} is too far ahead (next expected is {expected})")]
+    SeqOutOfWindow { seq: u64, expected: u64 },
+    #[error("unknown or expired session")]
+    UnknownSession,
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}

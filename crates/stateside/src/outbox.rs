@@ -1,0 +1,131 @@
+//! What a session has told its clients: the published document, its
+//! version, a ring of recent updates for replay, and the live fan-out.
+
+use std::{collections::VecDeque, sync::Arc};
+
+use serde_json::{Map, Value};
+use stateside_wire::{Action, Notice, PatchOperation, ServerMessage, Update};
+use tokio::sync::broadcast;
+
+use crate::sequencer::AckWatermark;
+
+/// A subscriber's start: what it missed, then the live feed.
+pub struct Subscription {
+    pub backlog: Vec<Arc<ServerMessage>>,
+    pub live: broadcast::Receiver<Arc<ServerMessage>>,
+}
+
+pub(crate) struct Outbox {
+    version: u64,
+    acked: u64,
+    acks: AckWatermark,
+    /// The document as clients see it at `version`: the base of every diff.
+    pub(crate) document: Map<String, Value>,
+    ring: VecDeque<Arc<ServerMessage>>,
+    ring_capacity: usize,
+    live: broadcast::Sender<Arc<ServerMessage>>,
+}
+
+impl Outbox {
+    pub(crate) fn new(ring_capacity: usize, stream_buffer: usize) -> Self {
+        Self {
+            version: 0,
+            acked: 0,
+            acks: AckWatermark::default(),
+            document: Map::new(),
+            ring: VecDeque::with_capacity(ring_capacity.min(16)),
+            ring_capacity,
+            live: broadcast::channel(stream_buffer.max(1)).0,
+        }
+    }
+
+    pub(crate) fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub(crate) fn mark_applied(&mut self, seq: u64) {
+        self.acked = self.acks.applied(seq);
+    }
+
+    pub(crate) fn has_subscribers(&self) -> bool {
+        self.live.receiver_count() > 0
+    }
+
+    /// Sends one update. Only updates that change the document get a new
+    /// version and a place in the replay ring; acks, notices and actions are
+    /// for whoever is listening now.
+    pub(crate) fn publish(
+        &mut self,
+        ops: Vec<PatchOperation>,
+        actions: Vec<Action>,
+        error: Option<Notice>,
+    ) {
+        let versioned = !ops.is_empty();
+        if versioned {
+            self.version += 1;
+        }
+        let message = Arc::new(ServerMessage::Update(Update {
+            version: self.version,
+            ops,
+            acked: self.acked,
+            actions,
+            error,
+        }));
+        if versioned {
+            if self.ring.len() == self.ring_capacity {
+                self.ring.pop_front();
+            }
+            if self.ring_capacity > 0 {
+                self.ring.push_back(Arc::clone(&message));
+            }
+        }
+        // No receivers is normal: the tab may be away. The ring covers it.
+        let _ = self.live.send(message);
+    }
+
+    /// Starts a stream for a client that last applied `since` (or nothing).
+    pub(crate) fn subscribe(&self, since: Option<u64>) -> Subscription {
+        let live = self.live.subscribe();
+        let backlog = match since {
+            Some(since) if since == self.version => vec![self.ack_only()],
+            Some(since) if self.can_replay_from(since) => {
+                let mut backlog: Vec<_> = self
+                    .ring
+                    .iter()
+                    .filter(|message| message.version() > since)
+                    .cloned()
+                    .collect();
+                backlog.push(self.ack_only());
+                backlog
+            }
+            _ => vec![self.snapshot()],
+        };
+        Subscription { backlog, live }
+    }
+
+    pub(crate) fn snapshot(&self) -> Arc<ServerMessage> {
+        Arc::new(ServerMessage::Snapshot {
+            version: self.version,
+            acked: self.acked,
+            state: Value::Object(self.document.clone()),
+        })
+    }
+
+    fn ack_only(&self) -> Arc<ServerMessage> {
+        Arc::new(ServerMessage::Update(Update {
+            version: self.version,
+            acked: self.acked,
+            ..Update::default()
+        }))
+    }
+
+    /// A client from the future (the server restarted and lost versions) or
+    /// from before the ring gets a snapshot instead.
+    fn can_replay_from(&self, since: u64) -> bool {
+        since < self.version
+            && self
+                .ring
+                .front()
+                .is_some_and(|oldest| oldest.version() <= since + 1)
+    }
+}

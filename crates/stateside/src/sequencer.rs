@@ -1,0 +1,110 @@
+//! Exactly-once, in-order delivery of client events.
+//!
+//! Events travel as separate requests, so they can arrive out of order or
+//! twice (a retry after a dropped response). The sequencer releases them
+//! strictly by `seq`, drops repeats, and holds early arrivals until the gap
+//! fills. Acks are a watermark, "everything up to N is applied", because
+//! background starts can complete before a slow foreground event before them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::Error;
+
+pub(crate) enum Offer<T> {
+    /// Already seen: acknowledge, do nothing.
+    Duplicate,
+    /// Waiting for an earlier seq.
+    Held,
+    /// These are next, in order.
+    Ready(Vec<(u64, T)>),
+}
+
+pub(crate) struct Sequencer<T> {
+    next: u64,
+    held: BTreeMap<u64, T>,
+    window: u64,
+}
+
+impl<T> Sequencer<T> {
+    pub(crate) fn new(window: u64) -> Self {
+        Self {
+            next: 1,
+            held: BTreeMap::new(),
+            window,
+        }
+    }
+
+    pub(crate) fn held(&self) -> usize {
+        self.held.len()
+    }
+
+    pub(crate) fn offer(&mut self, seq: u64, item: T) -> Result<Offer<T>, Error> {
+        if seq < self.next || self.held.contains_key(&seq) {
+            return Ok(Offer::Duplicate);
+        }
+        if seq - self.next > self.window {
+            return Err(Error::SeqOutOfWindow {
+                seq,
+                expected: self.next,
+            });
+        }
+        self.held.insert(seq, item);
+        let mut ready = Vec::new();
+        while let Some(item) = self.held.remove(&self.next) {
+            ready.push((self.next, item));
+            self.next += 1;
+        }
+        Ok(if ready.is_empty() {
+            Offer::Held
+        } else {
+            Offer::Ready(ready)
+        })
+    }
+}
+
+/// The highest seq below which every event has been applied.
+#[derive(Default)]
+pub(crate) struct AckWatermark {
+    through: u64,
+    ahead: BTreeSet<u64>,
+}
+
+impl AckWatermark {
+    pub(crate) fn applied(&mut self, seq: u64) -> u64 {
+        self.ahead.insert(seq);
+        while self.ahead.remove(&(self.through + 1)) {
+            self.through += 1;
+        }
+        self.through
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn released(offer: Offer<&str>) -> Vec<u64> {
+        match offer {
+            Offer::Ready(items) => items.into_iter().map(|(seq, _)| seq).collect(),
+            _ => vec![],
+        }
+    }
+
+    #[test]
+    fn releases_in_order_and_drops_repeats() {
+        let mut sequencer = Sequencer::new(8);
+        assert!(matches!(sequencer.offer(2, "b"), Ok(Offer::Held)));
+        assert!(matches!(sequencer.offer(2, "b"), Ok(Offer::Duplicate)));
+        assert_eq!(released(sequencer.offer(1, "a").unwrap()), vec![1, 2]);
+        assert!(matches!(sequencer.offer(1, "a"), Ok(Offer::Duplicate)));
+        assert!(sequencer.offer(100, "z").is_err());
+    }
+
+    #[test]
+    fn watermark_waits_for_the_gap() {
+        let mut acks = AckWatermark::default();
+        assert_eq!(acks.applied(2), 0);
+        assert_eq!(acks.applied(1), 2);
+        assert_eq!(acks.applied(3), 3);
+    }
+}

@@ -1,0 +1,264 @@
+//! One session: its states behind the fair lock, its queue, its tasks and
+//! its outbox. [`SessionHandle`] is the cheap, cloneable way in.
+//!
+//! The lock is a `tokio::sync::Mutex` because tokio's mutex grants waiters
+//! strictly in the order they asked. Foreground events (through the actor in
+//! [`crate::actor`]) and background tasks queue for the same mutex, so a
+//! task locking in a tight loop can never starve the foreground: each waits
+//! only for those who asked before it.
+
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::Instant,
+};
+
+use stateside_wire::{Action, ClientEvent, Notice};
+use tokio::sync::mpsc;
+
+use crate::{
+    App, Config, Error, SessionToken, StateMap, TaskId, TaskInfo,
+    actor::{self, Job},
+    app::{Call, Prepared},
+    outbox::{Outbox, Subscription},
+    sequencer::{Offer, Sequencer},
+    tasks::TaskTable,
+};
+
+/// How the engine took an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submitted {
+    /// Queued (foreground) or started (background).
+    Accepted,
+    /// Waiting for an earlier seq to arrive.
+    Held,
+    /// Seen before: acknowledged and ignored.
+    Duplicate,
+}
+
+pub(crate) struct SessionInner {
+    pub(crate) token: SessionToken,
+    pub(crate) app: Arc<App>,
+    pub(crate) config: Arc<Config>,
+    pub(crate) states: Arc<tokio::sync::Mutex<StateMap>>,
+    pub(crate) outbox: Mutex<Outbox>,
+    pub(crate) tasks: TaskTable,
+    sequencer: Mutex<Sequencer<Result<Prepared, Error>>>,
+    mailbox: mpsc::UnboundedSender<Job>,
+    /// Jobs in the mailbox; with held events, what `queue_limit` bounds.
+    pub(crate) queued: AtomicUsize,
+    last_active: Mutex<Instant>,
+}
+
+/// A handle to a live session. Cloning is an `Arc` increment; the session
+/// lives while the engine or any handle, task or running handler holds it.
+#[derive(Clone)]
+pub struct SessionHandle {
+    pub(crate) inner: Arc<SessionInner>,
+}
+
+impl SessionHandle {
+    pub(crate) fn new(token: SessionToken, app: Arc<App>, config: Arc<Config>) -> Self {
+        let (mailbox, receiver) = mpsc::unbounded_channel();
+        let inner = Arc::new(SessionInner {
+            token,
+            app,
+            outbox: Mutex::new(Outbox::new(config.replay_ring, config.stream_buffer)),
+            sequencer: Mutex::new(Sequencer::new(config.seq_window)),
+            config,
+            states: Arc::default(),
+            tasks: TaskTable::default(),
+            mailbox,
+            queued: AtomicUsize::new(0),
+            last_active: Mutex::new(Instant::now()),
+        });
+        tokio::spawn(actor::run(receiver, Arc::downgrade(&inner)));
+        Self { inner }
+    }
+
+    pub fn token(&self) -> SessionToken {
+        self.inner.token
+    }
+
+    /// Takes one client event. It is decoded now, so a bad event is refused
+    /// to its sender; its seq still counts as used, so later events flow.
+    pub fn submit(&self, event: ClientEvent) -> Result<Submitted, Error> {
+        let inner = &self.inner;
+        inner.touch();
+        let prepared = inner.app.prepare(&event.handler, event.args);
+        let refusal = prepared.as_ref().err().cloned();
+        let mut sequencer = lock(&inner.sequencer);
+        let waiting = inner.queued.load(Ordering::Relaxed) + sequencer.held();
+        if waiting >= inner.config.queue_limit {
+            return Err(Error::Busy { waiting });
+        }
+        let submitted = match sequencer.offer(event.seq, prepared)? {
+            Offer::Duplicate => Submitted::Duplicate,
+            Offer::Held => Submitted::Held,
+            Offer::Ready(ready) => {
+                for (seq, prepared) in ready {
+                    inner.dispatch(seq, prepared);
+                }
+                Submitted::Accepted
+            }
+        };
+        drop(sequencer);
+        match refusal {
+            Some(error) if submitted != Submitted::Duplicate => Err(error),
+            _ => Ok(submitted),
+        }
+    }
+
+    /// Opens a stream for a client that last applied version `since`.
+    pub fn subscribe(&self, since: Option<u64>) -> Subscription {
+        self.inner.touch();
+        lock(&self.inner.outbox).subscribe(since)
+    }
+
+    /// The document version clients have been sent.
+    pub fn version(&self) -> u64 {
+        lock(&self.inner.outbox).version()
+    }
+
+    pub fn tasks(&self) -> Vec<TaskInfo> {
+        self.inner.tasks.list()
+    }
+
+    pub fn cancel(&self, id: TaskId) -> bool {
+        self.inner.cancel(id)
+    }
+
+    /// Reads the current value of a state, waiting for the lock like
+    /// anyone else. For tests, tools and server-side rendering.
+    pub async fn read<S: crate::SessionState, R>(&self, read: impl FnOnce(&S) -> R) -> R {
+        let mut states = self.inner.states.lock().await;
+        read(states.get::<S>())
+    }
+
+    /// Idle: nothing running, nothing queued, nobody listening, and no
+    /// event for `idle_ttl`.
+    pub(crate) fn is_expired(&self, now: Instant) -> bool {
+        let inner = &self.inner;
+        inner.tasks.is_empty()
+            && inner.queued.load(Ordering::Relaxed) == 0
+            && !lock(&inner.outbox).has_subscribers()
+            && now.duration_since(*lock(&inner.last_active)) >= inner.config.idle_ttl
+    }
+}
+
+impl SessionInner {
+    fn touch(&self) {
+        *lock(&self.last_active) = Instant::now();
+    }
+
+    /// Sends a sequenced event on its way. Called in seq order, under the
+    /// sequencer's mutex, so the mailbox sees events in seq order too.
+    fn dispatch(self: &Arc<Self>, seq: u64, prepared: Result<Prepared, Error>) {
+        match prepared {
+            Ok(Prepared {
+                handler,
+                call: Call::Background(call),
+            }) => {
+                self.spawn_task(handler, call);
+                self.publish_applied(seq, None);
+            }
+            Ok(prepared) => self.enqueue(Job {
+                seq: Some(seq),
+                prepared,
+            }),
+            Err(error) => {
+                let notice = Notice {
+                    handler: String::new(),
+                    message: error.to_string(),
+                };
+                self.publish_applied(seq, Some(notice));
+            }
+        }
+    }
+
+    /// A chained event from a handler or task, decoded like a client's.
+    pub(crate) fn prepare_chained<A: serde::Serialize>(
+        &self,
+        handler: stateside_wire::HandlerId<A>,
+        args: &A,
+    ) -> Result<Job, Error> {
+        let args = serde_json::to_value(args).map_err(|error| Error::BadArgs {
+            handler: handler.name().to_owned(),
+            reason: error.to_string(),
+        })?;
+        let prepared = self.app.prepare(handler.name(), args)?;
+        Ok(Job {
+            seq: None,
+            prepared,
+        })
+    }
+
+    pub(crate) fn enqueue(&self, job: Job) {
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        // The actor holds only a weak reference and lives while we do.
+        let _ = self.mailbox.send(job);
+    }
+
+    /// Ends a lock section: publishes its changes with its ack and actions
+    /// in one update, or, if it failed or was cancelled, undoes them.
+    pub(crate) fn settle(&self, states: &mut StateMap, outcome: Outcome<'_>) {
+        let mut outbox = lock(&self.outbox);
+        // Checked under the outbox lock, which `cancel` also takes: once a
+        // cancel returns, the cancelled task can publish nothing more.
+        let cancelled = outcome.cancelled.is_some_and(|flag| flag.load(Ordering::SeqCst));
+        let mut failure = outcome.failure;
+        let ops = if failure.is_some() || outcome.discard || cancelled {
+            states.rollback();
+            Vec::new()
+        } else {
+            states.commit(&mut outbox.document).unwrap_or_else(|error| {
+                states.rollback();
+                failure = Some(Notice {
+                    handler: outcome.handler.to_owned(),
+                    message: format!("state does not serialise: {error}"),
+                });
+                Vec::new()
+            })
+        };
+        let actions = if cancelled { Vec::new() } else { outcome.actions };
+        if let Some(seq) = outcome.seq {
+            outbox.mark_applied(seq);
+        }
+        if !ops.is_empty() || !actions.is_empty() || failure.is_some() || outcome.seq.is_some() {
+            outbox.publish(ops, actions, failure);
+        }
+    }
+
+    /// Acknowledges `seq` and sends the ack with any notice.
+    pub(crate) fn publish_applied(&self, seq: u64, failure: Option<Notice>) {
+        let mut outbox = lock(&self.outbox);
+        outbox.mark_applied(seq);
+        outbox.publish(Vec::new(), Vec::new(), failure);
+    }
+
+    pub(crate) fn publish_notice(&self, notice: Notice) {
+        lock(&self.outbox).publish(Vec::new(), Vec::new(), Some(notice));
+    }
+}
+
+/// How a lock section ended, for [`SessionInner::settle`].
+pub(crate) struct Outcome<'a> {
+    pub(crate) handler: &'static str,
+    /// The client event this section completes, to acknowledge.
+    pub(crate) seq: Option<u64>,
+    pub(crate) actions: Vec<Action>,
+    /// The handler failed: roll back and tell the client.
+    pub(crate) failure: Option<Notice>,
+    /// Roll back silently (a panic is unwinding through a guard).
+    pub(crate) discard: bool,
+    pub(crate) cancelled: Option<&'a AtomicBool>,
+}
+
+/// Locks a std mutex. These guard plain data and no await happens while one
+/// is held; none of our critical sections can panic halfway through a
+/// change, so a poisoned mutex still holds consistent data.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
