@@ -78,9 +78,14 @@ async fn run_job(session: &Arc<SessionInner>, job: Job) -> Vec<Job> {
         let states = Arc::clone(&session.states).lock_owned().await;
         let locked_at = Instant::now();
         let (done, finished) = oneshot::channel();
-        let outcome = AssertUnwindSafe(call(CxCore::new(states, Arc::clone(session), handler, done)))
-            .catch_unwind()
-            .await;
+        let outcome = AssertUnwindSafe(call(CxCore::new(
+            states,
+            Arc::clone(session),
+            handler,
+            done,
+        )))
+        .catch_unwind()
+        .await;
         // The context hands the lock back when it drops, which is at the
         // latest when the handler's future is gone.
         let Ok(Finished {
@@ -107,7 +112,10 @@ async fn run_job(session: &Arc<SessionInner>, job: Job) -> Vec<Job> {
         drop(states);
         let held = locked_at.elapsed();
         if held > session.config.lock_hold_warning {
-            warn!(held_ms = held.as_millis() as u64, "handler held the session lock too long");
+            warn!(
+                held_ms = held.as_millis() as u64,
+                "handler held the session lock too long"
+            );
         }
         tracing::debug!(
             wait_us = (locked_at - queued_at).as_micros() as u64,

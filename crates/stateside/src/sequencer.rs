@@ -34,6 +34,10 @@ impl<T> Sequencer<T> {
         }
     }
 
+    pub(crate) fn next(&self) -> u64 {
+        self.next
+    }
+
     pub(crate) fn held(&self) -> usize {
         self.held.len()
     }

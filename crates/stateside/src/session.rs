@@ -117,6 +117,11 @@ impl SessionHandle {
         lock(&self.inner.outbox).subscribe(since)
     }
 
+    /// The seq this session expects next from its client.
+    pub fn next_seq(&self) -> u64 {
+        lock(&self.inner.sequencer).next()
+    }
+
     /// The document version clients have been sent.
     pub fn version(&self) -> u64 {
         lock(&self.inner.outbox).version()
@@ -207,7 +212,9 @@ impl SessionInner {
         let mut outbox = lock(&self.outbox);
         // Checked under the outbox lock, which `cancel` also takes: once a
         // cancel returns, the cancelled task can publish nothing more.
-        let cancelled = outcome.cancelled.is_some_and(|flag| flag.load(Ordering::SeqCst));
+        let cancelled = outcome
+            .cancelled
+            .is_some_and(|flag| flag.load(Ordering::SeqCst));
         let mut failure = outcome.failure;
         let ops = if failure.is_some() || outcome.discard || cancelled {
             states.rollback();
@@ -222,7 +229,11 @@ impl SessionInner {
                 Vec::new()
             })
         };
-        let actions = if cancelled { Vec::new() } else { outcome.actions };
+        let actions = if cancelled {
+            Vec::new()
+        } else {
+            outcome.actions
+        };
         if let Some(seq) = outcome.seq {
             outbox.mark_applied(seq);
         }
@@ -260,5 +271,7 @@ pub(crate) struct Outcome<'a> {
 /// is held; none of our critical sections can panic halfway through a
 /// change, so a poisoned mutex still holds consistent data.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

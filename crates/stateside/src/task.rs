@@ -142,7 +142,6 @@ impl<S: SessionState> Guard<'_, S> {
     fn states(&mut self) -> &mut StateMap {
         self.states.as_mut().expect("present until drop")
     }
-
 }
 
 impl<S> Drop for Guard<'_, S> {

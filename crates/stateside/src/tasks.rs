@@ -87,7 +87,8 @@ impl SessionInner {
             cancelled: Arc::clone(&cancelled),
         });
         let session = Arc::clone(self);
-        let span = tracing::info_span!("task", session = %self.token.log_tag(), handler, task = id.0);
+        let span =
+            tracing::info_span!("task", session = %self.token.log_tag(), handler, task = id.0);
         // Registered before it can run, so even an instant task is listed
         // until it ends and a cancel can always find it.
         let mut running = lock(&self.tasks.running);

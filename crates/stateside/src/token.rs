@@ -45,7 +45,9 @@ impl FromStr for SessionToken {
         if text.len() != 32 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(BadToken);
         }
-        u128::from_str_radix(text, 16).map(Self).map_err(|_| BadToken)
+        u128::from_str_radix(text, 16)
+            .map(Self)
+            .map_err(|_| BadToken)
     }
 }
 
@@ -61,7 +63,11 @@ mod tests {
         assert_eq!(text.parse::<SessionToken>().unwrap(), token);
         assert!(!format!("{token:?}").contains(&text));
         assert!("xyz".parse::<SessionToken>().is_err());
-        assert!("+0000000000000000000000000000000".parse::<SessionToken>().is_err());
+        assert!(
+            "+0000000000000000000000000000000"
+                .parse::<SessionToken>()
+                .is_err()
+        );
         assert_ne!(SessionToken::random(), token);
     }
 }

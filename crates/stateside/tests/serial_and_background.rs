@@ -28,10 +28,22 @@ async fn out_of_order_arrivals_apply_in_seq_order_and_repeats_once() {
         event.seq = seq;
         event
     };
-    assert_eq!(session.submit(event(2, "two")), Ok(stateside::Submitted::Held));
-    assert_eq!(session.submit(event(1, "one")), Ok(stateside::Submitted::Accepted));
-    assert_eq!(session.submit(event(1, "one")), Ok(stateside::Submitted::Duplicate));
-    assert_eq!(session.submit(event(2, "two")), Ok(stateside::Submitted::Duplicate));
+    assert_eq!(
+        session.submit(event(2, "two")),
+        Ok(stateside::Submitted::Held)
+    );
+    assert_eq!(
+        session.submit(event(1, "one")),
+        Ok(stateside::Submitted::Accepted)
+    );
+    assert_eq!(
+        session.submit(event(1, "one")),
+        Ok(stateside::Submitted::Duplicate)
+    );
+    assert_eq!(
+        session.submit(event(2, "two")),
+        Ok(stateside::Submitted::Duplicate)
+    );
     let counter = client.until(|c| c.log.len() == 2).await;
     assert_eq!(counter.log, ["one", "two"]);
 }

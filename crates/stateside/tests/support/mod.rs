@@ -52,7 +52,10 @@ async fn locked_increments(mut task: Task<Counter>, times: u32) -> anyhow::Resul
     Ok(())
 }
 
-async fn sleep_then_record(mut task: Task<Counter>, (tag, ms): (String, u64)) -> anyhow::Result<()> {
+async fn sleep_then_record(
+    mut task: Task<Counter>,
+    (tag, ms): (String, u64),
+) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(ms)).await;
     task.lock().await.log.push(tag);
     Ok(())

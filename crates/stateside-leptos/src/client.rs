@@ -1,0 +1,304 @@
+//! The browser side of a session: numbering and sending events, following
+//! the patch stream, and recovering from every kind of drop.
+//!
+//! Events wait in `pending` until the stream acknowledges them, so nothing
+//! clicked while offline or during a server restart is lost: it is sent (or
+//! resent, harmlessly, since the server drops repeated seqs) once the
+//! connection is back. One batch is in flight at a time, which keeps events
+//! in order on the wire and batches them under load.
+
+use std::{cell::RefCell, collections::VecDeque, time::Duration};
+
+use leptos::{prelude::*, task::spawn_local};
+use stateside_wire::{Action, ApplyError, ClientEvent, ServerMessage};
+use wasm_bindgen::{JsCast, closure::Closure};
+use web_sys::{EventSource, MessageEvent};
+
+use crate::{
+    Stateside, Status,
+    api::{self, Receipt, STREAM_PATH, UNKNOWN_SESSION},
+};
+
+const TOKEN_KEY: &str = "stateside.token";
+const MAX_BATCH: usize = 256;
+
+struct Client {
+    stateside: Stateside,
+    token: Option<String>,
+    next_seq: u64,
+    /// Unacknowledged events in seq order; seq 0 means not numbered yet
+    /// (clicked before the session was open).
+    pending: VecDeque<ClientEvent>,
+    /// The server has confirmed receiving every event up to here.
+    delivered: u64,
+    sending: bool,
+    source: Option<Source>,
+    failures: u32,
+}
+
+/// An open `EventSource` and the callbacks it needs alive.
+struct Source {
+    events: EventSource,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl Drop for Source {
+    fn drop(&mut self) {
+        self.events.close();
+    }
+}
+
+thread_local! {
+    static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
+}
+
+fn with_client<R>(f: impl FnOnce(&mut Client) -> R) -> Option<R> {
+    CLIENT.with(|client| client.borrow_mut().as_mut().map(f))
+}
+
+pub(crate) fn start(stateside: Stateside) {
+    let fresh = CLIENT.with(|client| {
+        let mut client = client.borrow_mut();
+        let fresh = client.is_none();
+        client.get_or_insert_with(|| Client {
+            stateside,
+            token: None,
+            next_seq: 1,
+            pending: VecDeque::new(),
+            delivered: 0,
+            sending: false,
+            source: None,
+            failures: 0,
+        });
+        fresh
+    });
+    if fresh {
+        spawn_local(open());
+    }
+}
+
+pub(crate) fn send(mut event: ClientEvent) {
+    with_client(|client| {
+        event.seq = if client.token.is_some() {
+            client.next_seq += 1;
+            client.next_seq - 1
+        } else {
+            0
+        };
+        client.pending.push_back(event);
+    });
+    flush();
+}
+
+/// Opens (or resumes) the session, then follows its stream.
+async fn open() {
+    let stored = storage().and_then(|storage| storage.get_item(TOKEN_KEY).ok().flatten());
+    let info = loop {
+        match api::open_session(stored.clone()).await {
+            Ok(info) => break info,
+            Err(_) => retry_later().await,
+        }
+    };
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(TOKEN_KEY, &info.token);
+    }
+    with_client(|client| {
+        client.failures = 0;
+        client.source = None;
+        // A new session (first visit, or the old one is gone): whatever is
+        // pending was never applied there, so number it afresh.
+        if client.token.as_deref() != Some(info.token.as_str()) {
+            client.next_seq = info.next_seq;
+            for event in &mut client.pending {
+                event.seq = client.next_seq;
+                client.next_seq += 1;
+            }
+            client.delivered = info.next_seq - 1;
+        }
+        client.token = Some(info.token.clone());
+        client.source = connect(&info.token);
+    });
+    flush();
+}
+
+fn connect(token: &str) -> Option<Source> {
+    let url = format!("{STREAM_PATH}?token={token}");
+    let events = EventSource::new(&url).ok()?;
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|message: MessageEvent| {
+        if let Some(text) = message.data().as_string() {
+            receive(&text);
+        }
+    });
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(|_| lost_stream());
+    events.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    events.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    Some(Source {
+        events,
+        _on_message: on_message,
+        _on_error: on_error,
+    })
+}
+
+fn receive(text: &str) {
+    let Some(stateside) = with_client(|client| client.stateside) else {
+        return;
+    };
+    let message: ServerMessage = match serde_json::from_str(text) {
+        Ok(message) => message,
+        Err(error) => return stateside.toast(format!("unreadable update: {error}")),
+    };
+    let mut applied = Ok(());
+    stateside
+        .document
+        .update(|document| applied = document.apply(&message));
+    if let Err(error) = applied {
+        // A missed version: start over from a snapshot rather than guess.
+        if matches!(error, ApplyError::Gap { .. } | ApplyError::Patch(_)) {
+            with_client(|client| {
+                client.source = client.token.clone().and_then(|token| connect(&token));
+            });
+        }
+        return;
+    }
+    let acked = stateside
+        .document
+        .with_untracked(|document| document.acked());
+    with_client(|client| {
+        client.failures = 0;
+        client
+            .pending
+            .retain(|event| event.seq == 0 || event.seq > acked);
+    });
+    stateside.status.set(Status::Live);
+    if let ServerMessage::Update(update) = message {
+        if let Some(notice) = update.error {
+            stateside.toast(format!("{} failed: {}", notice.handler, notice.message));
+        }
+        for action in update.actions {
+            perform(stateside, action);
+        }
+    }
+}
+
+fn perform(stateside: Stateside, action: Action) {
+    match action {
+        Action::Toast { message } => stateside.toast(message),
+        Action::Redirect { to } => {
+            let _ = window().location().set_href(&to);
+        }
+        Action::ConsoleLog { message } => web_sys::console::log_1(&message.into()),
+    }
+}
+
+/// The browser retries an SSE stream by itself; if it gave up (the server
+/// answered 404 because the session is gone), we open a new session.
+fn lost_stream() {
+    let gave_up = with_client(|client| {
+        client.stateside.status.set(Status::Reconnecting);
+        let closed = client
+            .source
+            .as_ref()
+            .is_some_and(|source| source.events.ready_state() == EventSource::CLOSED);
+        if closed {
+            client.source = None;
+        }
+        closed
+    });
+    if gave_up == Some(true) {
+        spawn_local(async {
+            retry_later().await;
+            open().await;
+        });
+    }
+}
+
+/// Sends the next batch of undelivered events, unless one is in flight.
+fn flush() {
+    let batch = with_client(|client| {
+        let token = client.token.clone()?;
+        if client.sending {
+            return None;
+        }
+        let delivered = client.delivered;
+        let batch: Vec<_> = client
+            .pending
+            .iter()
+            .filter(|event| event.seq > delivered)
+            .take(MAX_BATCH)
+            .cloned()
+            .collect();
+        if batch.is_empty() {
+            return None;
+        }
+        client.sending = true;
+        Some((token, batch))
+    })
+    .flatten();
+    let Some((token, batch)) = batch else {
+        return;
+    };
+    spawn_local(async move {
+        let result = api::send_events(token, batch.clone()).await;
+        with_client(|client| client.sending = false);
+        match result {
+            Ok(receipts) => {
+                if delivered(&batch, receipts) {
+                    flush();
+                } else {
+                    retry_later().await;
+                    flush();
+                }
+            }
+            Err(error) if error.to_string().contains(UNKNOWN_SESSION) => open().await,
+            Err(_) => {
+                with_client(|client| client.stateside.status.set(Status::Reconnecting));
+                retry_later().await;
+                flush();
+            }
+        }
+    });
+}
+
+/// Records receipts; false if the server was busy and the rest must wait.
+fn delivered(batch: &[ClientEvent], receipts: Vec<Receipt>) -> bool {
+    let mut refused = Vec::new();
+    let all_taken = with_client(|client| {
+        for (event, receipt) in batch.iter().zip(&receipts) {
+            match receipt {
+                Receipt::Busy => return false,
+                Receipt::Refused(reason) => {
+                    client.pending.retain(|pending| pending.seq != event.seq);
+                    refused.push(reason.clone());
+                }
+                Receipt::Accepted | Receipt::Held | Receipt::Duplicate => {}
+            }
+            client.delivered = client.delivered.max(event.seq);
+        }
+        receipts.len() == batch.len()
+    })
+    .unwrap_or(false);
+    if let Some(stateside) = with_client(|client| client.stateside) {
+        for reason in refused {
+            stateside.toast(reason);
+        }
+    }
+    all_taken
+}
+
+/// Exponential backoff with jitter, so a restarted server is not hit by
+/// every tab at the same instant.
+async fn retry_later() {
+    let failures = with_client(|client| {
+        client.failures = (client.failures + 1).min(8);
+        client.failures
+    })
+    .unwrap_or(1);
+    let ceiling = 200.0 * f64::from(1u32 << failures.min(6));
+    let millis = ceiling.min(10_000.0) * (0.5 + js_sys::Math::random() / 2.0);
+    gloo_timers::future::sleep(Duration::from_millis(millis as u64)).await;
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    window().session_storage().ok().flatten()
+}

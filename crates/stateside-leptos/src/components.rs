@@ -1,0 +1,32 @@
+//! Small pieces of UI every Stateside page wants.
+
+use leptos::prelude::*;
+
+use crate::{Status, use_stateside};
+
+/// A thin banner while the stream is down. It also exposes the status as
+/// `data-status` on an always-present element, which tests wait on.
+#[component]
+pub fn ConnectionBanner() -> impl IntoView {
+    let status = use_stateside().status();
+    view! {
+        <div class="banner" data-status=move || status.get().as_str() role="status">
+            <Show when=move || status.get() == Status::Reconnecting>
+                <span>"Reconnecting… your clicks are kept and will be sent."</span>
+            </Show>
+        </div>
+    }
+}
+
+/// Error notices and handler toasts, newest last.
+#[component]
+pub fn Toasts() -> impl IntoView {
+    let toasts = use_stateside().toasts;
+    view! {
+        <div class="toasts" aria-live="polite">
+            <For each=move || toasts.get() key=|toast| toast.id let:toast>
+                <div class="toast">{toast.text}</div>
+            </For>
+        </div>
+    }
+}

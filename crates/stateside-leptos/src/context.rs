@@ -1,0 +1,103 @@
+//! The reactive side: the session document as a signal, and typed reads
+//! and calls for components.
+
+use leptos::prelude::*;
+use serde::Serialize;
+use stateside_wire::{Document, HandlerId, State};
+
+/// Where the patch stream stands, shown by [`crate::ConnectionBanner`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Rendered on the server, or hydrated but not yet synced.
+    Connecting,
+    /// Synced and following the server.
+    Live,
+    /// Lost the stream; events are queued and will be sent on reconnect.
+    Reconnecting,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Live => "live",
+            Self::Reconnecting => "reconnecting",
+        }
+    }
+}
+
+/// A toast on screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Toast {
+    pub id: u64,
+    pub text: String,
+}
+
+/// The Stateside client of this page. `Copy`: it is a bundle of signals.
+#[derive(Clone, Copy)]
+pub struct Stateside {
+    pub(crate) document: RwSignal<Document>,
+    pub(crate) status: RwSignal<Status>,
+    pub(crate) toasts: RwSignal<Vec<Toast>>,
+}
+
+impl Stateside {
+    /// Creates the client, provides it as context, and (in the browser)
+    /// connects once the page has hydrated. Call it once, in the root.
+    pub fn provide() -> Self {
+        let stateside = Self {
+            document: RwSignal::new(Document::default()),
+            status: RwSignal::new(Status::Connecting),
+            toasts: RwSignal::new(Vec::new()),
+        };
+        provide_context(stateside);
+        #[cfg(feature = "hydrate")]
+        Effect::new(move |_| crate::client::start(stateside));
+        stateside
+    }
+
+    pub fn status(&self) -> ReadSignal<Status> {
+        self.status.read_only()
+    }
+
+    /// Calls a handler on the server. Never blocks and never fails here:
+    /// the event is queued, sent in order, and resent until acknowledged.
+    pub fn call<A: Serialize>(&self, handler: HandlerId<A>, args: A) {
+        match handler.call(&args) {
+            #[cfg(feature = "hydrate")]
+            Ok(event) => crate::client::send(event),
+            #[cfg(not(feature = "hydrate"))]
+            Ok(_) => {}
+            Err(error) => self.toast(format!("{}: {error}", handler.name())),
+        }
+    }
+
+    pub(crate) fn toast(&self, text: String) {
+        let id = self
+            .toasts
+            .with_untracked(|toasts| toasts.last().map_or(0, |t| t.id + 1));
+        self.toasts.update(|toasts| toasts.push(Toast { id, text }));
+        #[cfg(feature = "hydrate")]
+        {
+            let toasts = self.toasts;
+            set_timeout(
+                move || toasts.update(|all| all.retain(|toast| toast.id != id)),
+                std::time::Duration::from_secs(6),
+            );
+        }
+    }
+}
+
+pub fn use_stateside() -> Stateside {
+    expect_context()
+}
+
+/// One state of the session, as a memo: views re-render only when this
+/// state's value actually changed.
+pub fn use_state<S>() -> Memo<S>
+where
+    S: State + PartialEq + Send + Sync,
+{
+    let document = use_stateside().document;
+    Memo::new(move |_| document.with(|document| document.state::<S>().unwrap_or_default()))
+}

@@ -1,0 +1,36 @@
+// Runs the tests against an already running server (scripts/e2e.sh starts
+// it), in Debian's Chromium: Playwright cannot download its own browser here.
+import { defineConfig, devices } from "@playwright/test";
+
+export default defineConfig({
+  testDir: "./tests",
+  // One server and one session store: tests must not race each other.
+  workers: 1,
+  retries: 0,
+  reporter: "list",
+  use: {
+    baseURL: process.env.STATESIDE_URL ?? "http://127.0.0.1:3000",
+    trace: "retain-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath: "/usr/bin/chromium",
+          args: [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+          ],
+        },
+      },
+    },
+  ],
+});

@@ -1,0 +1,56 @@
+//! The server binary. It only wires things together: configuration from
+//! cargo-leptos's environment, the Leptos pages and server functions, the
+//! static site files, and the app's own axum routes.
+
+use std::error::Error;
+
+use app::{App, shell};
+use axum::{Extension, Router, routing::get};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
+use stateside::Engine;
+use stateside_leptos::{api::STREAM_PATH, stream::stream};
+use tower_http::trace::TraceLayer;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+
+    // `None`: read LEPTOS_* variables, which cargo-leptos (or scripts/e2e.sh)
+    // sets, falling back to Leptos's defaults.
+    let conf = get_configuration(None)?;
+    let addr = conf.leptos_options.site_addr;
+    let engine = Engine::new(app::handlers(), stateside::Config::default());
+    engine.spawn_expiry();
+    let app = router(conf.leptos_options, app_routes()).layer(Extension(engine));
+
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// Routes outside Leptos, each already given its own state.
+fn app_routes() -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(STREAM_PATH, get(stream))
+}
+
+/// Leptos pages and server functions, then `extra`, with static files from
+/// the site root (or the app's 404 page) for anything else.
+fn router(options: LeptosOptions, extra: Router) -> Router {
+    let routes = generate_route_list(App);
+    Router::new()
+        .leptos_routes(&options, routes, {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler(shell))
+        .with_state(options)
+        .merge(extra)
+        .layer(TraceLayer::new_for_http())
+}
