@@ -61,11 +61,15 @@ pub(crate) async fn run(mut mailbox: mpsc::UnboundedReceiver<Job>, session: Weak
 
 /// Runs one job and returns the events it chained.
 async fn run_job(session: &Arc<SessionInner>, job: Job) -> Vec<Job> {
-    let Prepared { handler, call } = job.prepared;
+    let Prepared {
+        handler,
+        call,
+        supersede_key,
+    } = job.prepared;
     let call = match call {
         Call::Foreground(call) => call,
         Call::Background(call) => {
-            session.spawn_task(handler, call);
+            session.spawn_task(handler, call, supersede_key);
             if let Some(seq) = job.seq {
                 session.publish_applied(seq, None);
             }

@@ -27,14 +27,22 @@ pub(crate) enum Call {
 pub(crate) struct Prepared {
     pub(crate) handler: &'static str,
     pub(crate) call: Call,
+    /// For a superseding task: starting it cancels running tasks with the
+    /// same key (its handler and arguments).
+    pub(crate) supersede_key: Option<String>,
 }
 
 type Preparer = Box<dyn Fn(Value) -> Result<Call, serde_json::Error> + Send + Sync>;
 
+struct Registered {
+    prepare: Preparer,
+    supersedes: bool,
+}
+
 /// The handlers of an application. Build it once at startup.
 #[derive(Default)]
 pub struct App {
-    handlers: HashMap<&'static str, Preparer>,
+    handlers: HashMap<&'static str, Registered>,
 }
 
 impl App {
@@ -52,7 +60,7 @@ impl App {
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
         let handler = Arc::new(handler);
-        self.insert(id.name(), move |args| {
+        self.insert(id.name(), false, move |args| {
             let args: A = serde_json::from_value(args)?;
             let handler = Arc::clone(&handler);
             Ok(Call::Foreground(Box::new(move |core: CxCore| {
@@ -64,7 +72,35 @@ impl App {
 
     /// Registers a background handler: it starts at once, runs beside the
     /// queue, and changes state only through [`Task::lock`].
-    pub fn background<S, A, F, Fut>(mut self, id: HandlerId<A>, handler: F) -> Self
+    pub fn background<S, A, F, Fut>(self, id: HandlerId<A>, handler: F) -> Self
+    where
+        S: SessionState,
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(Task<S>, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.register_background(id, handler, false)
+    }
+
+    /// Like [`background`](Self::background), but a new start cancels any
+    /// running instance started with the same arguments, so a restart can
+    /// never leave two loops doing the same job.
+    pub fn background_superseding<S, A, F, Fut>(self, id: HandlerId<A>, handler: F) -> Self
+    where
+        S: SessionState,
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(Task<S>, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.register_background(id, handler, true)
+    }
+
+    fn register_background<S, A, F, Fut>(
+        mut self,
+        id: HandlerId<A>,
+        handler: F,
+        supersedes: bool,
+    ) -> Self
     where
         S: SessionState,
         A: DeserializeOwned + Send + 'static,
@@ -72,7 +108,7 @@ impl App {
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
         let handler = Arc::new(handler);
-        self.insert(id.name(), move |args| {
+        self.insert(id.name(), supersedes, move |args| {
             let args: A = serde_json::from_value(args)?;
             let handler = Arc::clone(&handler);
             Ok(Call::Background(Box::new(move |core: TaskCore| {
@@ -85,24 +121,31 @@ impl App {
     fn insert(
         &mut self,
         name: &'static str,
-        preparer: impl Fn(Value) -> Result<Call, serde_json::Error> + Send + Sync + 'static,
+        supersedes: bool,
+        prepare: impl Fn(Value) -> Result<Call, serde_json::Error> + Send + Sync + 'static,
     ) {
-        let previous = self.handlers.insert(name, Box::new(preparer));
+        let registered = Registered {
+            prepare: Box::new(prepare),
+            supersedes,
+        };
+        let previous = self.handlers.insert(name, registered);
         assert!(previous.is_none(), "handler `{name}` registered twice");
     }
 
     pub(crate) fn prepare(&self, handler: &str, args: Value) -> Result<Prepared, Error> {
-        let (&name, preparer) = self
+        let (&name, registered) = self
             .handlers
             .get_key_value(handler)
             .ok_or_else(|| Error::UnknownHandler(handler.to_owned()))?;
-        let call = preparer(args).map_err(|error| Error::BadArgs {
+        let supersede_key = registered.supersedes.then(|| format!("{name}:{args}"));
+        let call = (registered.prepare)(args).map_err(|error| Error::BadArgs {
             handler: name.to_owned(),
             reason: error.to_string(),
         })?;
         Ok(Prepared {
             handler: name,
             call,
+            supersede_key,
         })
     }
 }

@@ -14,6 +14,7 @@ use tokio::sync::{OwnedMutexGuard, oneshot};
 use crate::{
     Error, StateMap, TaskId, TaskInfo,
     actor::Job,
+    app::Call,
     session::{Outcome, SessionInner},
     state_map::SessionState,
 };
@@ -128,6 +129,24 @@ impl<S: SessionState> Cx<S> {
         let job = self.core.session.prepare_chained(handler, args)?;
         self.core.chained.push(job);
         Ok(())
+    }
+
+    /// Starts a background task now, without waiting for this handler to
+    /// finish, and returns its id (for a later [`cancel`](Self::cancel)).
+    pub fn start<A: Serialize>(
+        &mut self,
+        handler: HandlerId<A>,
+        args: &A,
+    ) -> Result<TaskId, Error> {
+        let job = self.core.session.prepare_chained(handler, args)?;
+        match job.prepared.call {
+            Call::Background(call) => Ok(self.core.session.spawn_task(
+                job.prepared.handler,
+                call,
+                job.prepared.supersede_key,
+            )),
+            Call::Foreground(_) => Err(Error::NotBackground(handler.name().to_owned())),
+        }
     }
 
     /// A client-side effect, sent with this handler's next update.

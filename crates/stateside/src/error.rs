@@ -11,6 +11,8 @@ pub enum Error {
     Busy { waiting: usize },
     #[error("seq {seq} is too far ahead (next expected is {expected})")]
     SeqOutOfWindow { seq: u64, expected: u64 },
+    #[error("`{0}` is a foreground handler; it cannot be started as a task")]
+    NotBackground(String),
     #[error("unknown or expired session")]
     UnknownSession,
     #[error("the server is shutting down")]

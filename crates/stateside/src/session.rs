@@ -165,8 +165,9 @@ impl SessionInner {
             Ok(Prepared {
                 handler,
                 call: Call::Background(call),
+                supersede_key,
             }) => {
-                self.spawn_task(handler, call);
+                self.spawn_task(handler, call, supersede_key);
                 self.publish_applied(seq, None);
             }
             Ok(prepared) => self.enqueue(Job {

@@ -46,6 +46,7 @@ pub struct TaskInfo {
 
 struct Running {
     handler: &'static str,
+    supersede_key: Option<String>,
     cancelled: Arc<AtomicBool>,
     abort: AbortHandle,
 }
@@ -77,7 +78,22 @@ impl TaskTable {
 }
 
 impl SessionInner {
-    pub(crate) fn spawn_task(self: &Arc<Self>, handler: &'static str, call: Background) -> TaskId {
+    pub(crate) fn spawn_task(
+        self: &Arc<Self>,
+        handler: &'static str,
+        call: Background,
+        supersede_key: Option<String>,
+    ) -> TaskId {
+        if let Some(key) = &supersede_key {
+            let superseded: Vec<TaskId> = lock(&self.tasks.running)
+                .iter()
+                .filter(|(_, running)| running.supersede_key.as_ref() == Some(key))
+                .map(|(&id, _)| id)
+                .collect();
+            for id in superseded {
+                self.cancel(id);
+            }
+        }
         let id = TaskId(self.tasks.next_id.fetch_add(1, Ordering::Relaxed) + 1);
         let cancelled = Arc::new(AtomicBool::new(false));
         let future = call(TaskCore {
@@ -106,6 +122,7 @@ impl SessionInner {
             id,
             Running {
                 handler,
+                supersede_key,
                 cancelled,
                 abort: join.abort_handle(),
             },
