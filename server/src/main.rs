@@ -2,7 +2,11 @@
 //! cargo-leptos's environment, the Leptos pages and server functions, the
 //! static site files, and the app's own axum routes.
 
+mod config;
+
 use std::error::Error;
+
+use clap::Parser;
 
 use app::{App, shell};
 use axum::{Extension, Router, routing::get};
@@ -19,18 +23,38 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
 
+    let settings = config::Settings::parse();
     // `None`: read LEPTOS_* variables, which cargo-leptos (or scripts/e2e.sh)
     // sets, falling back to Leptos's defaults.
     let conf = get_configuration(None)?;
     let addr = conf.leptos_options.site_addr;
-    let engine = Engine::new(app::handlers(), stateside::Config::default());
+    let engine = Engine::new(app::handlers(), settings.engine_config());
     engine.spawn_expiry();
-    let app = router(conf.leptos_options, app_routes()).layer(Extension(engine));
+    let app = router(conf.leptos_options, app_routes()).layer(Extension(engine.clone()));
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");
-    axum::serve(listener, app).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(terminated(engine.clone()))
+        .await?;
+    // Connections are closed; let queued handlers finish, then stop tasks.
+    engine.drain(settings.shutdown_grace).await;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C, after closing the engine to new events
+/// and ending its streams (open SSE streams would otherwise hold the
+/// graceful shutdown forever).
+async fn terminated(engine: Engine) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("shutting down");
+    engine.close();
 }
 
 /// Routes outside Leptos, each already given its own state.

@@ -22,6 +22,10 @@ use stateside::{Engine, SessionHandle, SessionToken, Subscription};
 use stateside_wire::ServerMessage;
 use tokio::sync::broadcast::error::RecvError;
 
+/// How soon the browser retries a dropped stream. Short, because a drop on
+/// loopback or a server restart is usually over within a second.
+const RECONNECT_DELAY: Duration = Duration::from_millis(500);
+
 #[derive(Deserialize)]
 pub struct StreamQuery {
     token: String,
@@ -52,6 +56,8 @@ pub async fn stream(
 
 struct Cursor {
     session: SessionHandle,
+    /// Whether the reconnect delay has been sent (once per stream is enough).
+    told_retry: bool,
     backlog: std::vec::IntoIter<Arc<ServerMessage>>,
     live: tokio::sync::broadcast::Receiver<Arc<ServerMessage>>,
     /// The last version this stream delivered, to resync from after a lag.
@@ -63,6 +69,7 @@ impl Cursor {
         let Subscription { backlog, live } = session.subscribe(since);
         Self {
             session,
+            told_retry: false,
             backlog: backlog.into_iter(),
             live,
             version: since,
@@ -79,7 +86,9 @@ impl Cursor {
                 // Too slow to keep up: rather than buffer without bound,
                 // restart from what this client has (replay or snapshot).
                 Err(RecvError::Lagged(_)) => {
-                    *self = Self::new(self.session.clone(), self.version);
+                    let Subscription { backlog, live } = self.session.subscribe(self.version);
+                    self.backlog = backlog.into_iter();
+                    self.live = live;
                 }
                 Err(RecvError::Closed) => return None,
             }
@@ -100,7 +109,11 @@ fn messages(
             cursor.version = Some(message.version());
             event = event.id(message.version().to_string());
         }
-        Some((Ok(event.retry(Duration::from_secs(1))), cursor))
+        if !cursor.told_retry {
+            cursor.told_retry = true;
+            event = event.retry(RECONNECT_DELAY);
+        }
+        Some((Ok(event), cursor))
     })
 }
 

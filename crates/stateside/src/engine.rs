@@ -2,7 +2,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -17,6 +20,7 @@ pub struct Engine {
 struct EngineInner {
     app: Arc<App>,
     config: Arc<Config>,
+    closing: Arc<AtomicBool>,
     sessions: Mutex<HashMap<SessionToken, SessionHandle>>,
 }
 
@@ -26,6 +30,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 app: Arc::new(app),
                 config: Arc::new(config),
+                closing: Arc::default(),
                 sessions: Mutex::default(),
             }),
         }
@@ -42,6 +47,7 @@ impl Engine {
             token,
             Arc::clone(&self.inner.app),
             Arc::clone(&self.inner.config),
+            Arc::clone(&self.inner.closing),
         );
         lock(&self.inner.sessions).insert(token, session.clone());
         session
@@ -63,6 +69,41 @@ impl Engine {
         let before = sessions.len();
         sessions.retain(|_, session| !session.is_expired(now));
         before - sessions.len()
+    }
+
+    /// First step of a shutdown: refuse new events and end every stream, so
+    /// the HTTP server's graceful shutdown is not held open by them.
+    pub fn close(&self) {
+        self.inner.closing.store(true, Ordering::SeqCst);
+        for session in self.sessions() {
+            session.close_streams();
+        }
+    }
+
+    /// Second step: waits up to `grace` for queued events and running tasks
+    /// to finish, then cancels what is left. Returns whether all finished.
+    pub async fn drain(&self, grace: Duration) -> bool {
+        let deadline = Instant::now() + grace;
+        loop {
+            let busy: Vec<_> = self
+                .sessions()
+                .into_iter()
+                .filter(|session| !session.is_quiet())
+                .collect();
+            if busy.is_empty() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(sessions = busy.len(), "grace period over; cancelling tasks");
+                busy.iter().for_each(SessionHandle::cancel_all);
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn sessions(&self) -> Vec<SessionHandle> {
+        lock(&self.inner.sessions).values().cloned().collect()
     }
 
     /// Runs [`expire_idle`](Self::expire_idle) periodically, for as long as

@@ -18,3 +18,14 @@ pub enum Error {
     #[error("the server is shutting down")]
     ShuttingDown,
 }
+
+impl Error {
+    /// The handler the refused event named, if it got that far.
+    pub fn handler(&self) -> Option<&str> {
+        match self {
+            Self::UnknownHandler(handler) | Self::NotBackground(handler) => Some(handler),
+            Self::BadArgs { handler, .. } => Some(handler),
+            _ => None,
+        }
+    }
+}

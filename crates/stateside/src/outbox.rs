@@ -23,7 +23,11 @@ pub(crate) struct Outbox {
     pub(crate) document: Map<String, Value>,
     ring: VecDeque<Arc<ServerMessage>>,
     ring_capacity: usize,
-    live: broadcast::Sender<Arc<ServerMessage>>,
+    stream_buffer: usize,
+    /// Created for the first subscriber and dropped when the last one has
+    /// gone: a channel preallocates its whole buffer, which would otherwise
+    /// dominate the memory of an idle session.
+    live: Option<broadcast::Sender<Arc<ServerMessage>>>,
 }
 
 impl Outbox {
@@ -35,7 +39,8 @@ impl Outbox {
             document: Map::new(),
             ring: VecDeque::with_capacity(ring_capacity.min(16)),
             ring_capacity,
-            live: broadcast::channel(stream_buffer.max(1)).0,
+            stream_buffer: stream_buffer.max(1),
+            live: None,
         }
     }
 
@@ -48,7 +53,14 @@ impl Outbox {
     }
 
     pub(crate) fn has_subscribers(&self) -> bool {
-        self.live.receiver_count() > 0
+        self.live
+            .as_ref()
+            .is_some_and(|live| live.receiver_count() > 0)
+    }
+
+    /// Ends every stream of this session (their receivers see `Closed`).
+    pub(crate) fn close_streams(&mut self) {
+        self.live = None;
     }
 
     /// Sends one update. Only updates that change the document get a new
@@ -80,12 +92,20 @@ impl Outbox {
             }
         }
         // No receivers is normal: the tab may be away. The ring covers it.
-        let _ = self.live.send(message);
+        if let Some(live) = &self.live
+            && live.send(message).is_err()
+        {
+            self.live = None;
+        }
     }
 
     /// Starts a stream for a client that last applied `since` (or nothing).
-    pub(crate) fn subscribe(&self, since: Option<u64>) -> Subscription {
-        let live = self.live.subscribe();
+    pub(crate) fn subscribe(&mut self, since: Option<u64>) -> Subscription {
+        let buffer = self.stream_buffer;
+        let live = self
+            .live
+            .get_or_insert_with(|| broadcast::channel(buffer).0)
+            .subscribe();
         let backlog = match since {
             Some(since) if since == self.version => vec![self.ack_only()],
             Some(since) if self.can_replay_from(since) => {

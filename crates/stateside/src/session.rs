@@ -49,6 +49,8 @@ pub(crate) struct SessionInner {
     mailbox: mpsc::UnboundedSender<Job>,
     /// Jobs in the mailbox; with held events, what `queue_limit` bounds.
     pub(crate) queued: AtomicUsize,
+    /// Shared with the engine: set when the server stops taking events.
+    closing: Arc<AtomicBool>,
     last_active: Mutex<Instant>,
 }
 
@@ -60,7 +62,12 @@ pub struct SessionHandle {
 }
 
 impl SessionHandle {
-    pub(crate) fn new(token: SessionToken, app: Arc<App>, config: Arc<Config>) -> Self {
+    pub(crate) fn new(
+        token: SessionToken,
+        app: Arc<App>,
+        config: Arc<Config>,
+        closing: Arc<AtomicBool>,
+    ) -> Self {
         let (mailbox, receiver) = mpsc::unbounded_channel();
         let inner = Arc::new(SessionInner {
             token,
@@ -72,6 +79,7 @@ impl SessionHandle {
             tasks: TaskTable::default(),
             mailbox,
             queued: AtomicUsize::new(0),
+            closing,
             last_active: Mutex::new(Instant::now()),
         });
         tokio::spawn(actor::run(receiver, Arc::downgrade(&inner)));
@@ -86,6 +94,9 @@ impl SessionHandle {
     /// to its sender; its seq still counts as used, so later events flow.
     pub fn submit(&self, event: ClientEvent) -> Result<Submitted, Error> {
         let inner = &self.inner;
+        if inner.closing.load(Ordering::Relaxed) {
+            return Err(Error::ShuttingDown);
+        }
         inner.touch();
         let prepared = inner.app.prepare(&event.handler, event.args);
         let refusal = prepared.as_ref().err().cloned();
@@ -142,12 +153,26 @@ impl SessionHandle {
         read(states.get::<S>())
     }
 
+    /// Nothing queued and no task running.
+    pub(crate) fn is_quiet(&self) -> bool {
+        self.inner.tasks.is_empty() && self.inner.queued.load(Ordering::Relaxed) == 0
+    }
+
+    pub(crate) fn close_streams(&self) {
+        lock(&self.inner.outbox).close_streams();
+    }
+
+    pub(crate) fn cancel_all(&self) {
+        for task in self.inner.tasks.list() {
+            self.inner.cancel(task.id);
+        }
+    }
+
     /// Idle: nothing running, nothing queued, nobody listening, and no
     /// event for `idle_ttl`.
     pub(crate) fn is_expired(&self, now: Instant) -> bool {
         let inner = &self.inner;
-        inner.tasks.is_empty()
-            && inner.queued.load(Ordering::Relaxed) == 0
+        self.is_quiet()
             && !lock(&inner.outbox).has_subscribers()
             && now.duration_since(*lock(&inner.last_active)) >= inner.config.idle_ttl
     }
@@ -176,7 +201,7 @@ impl SessionInner {
             }),
             Err(error) => {
                 let notice = Notice {
-                    handler: String::new(),
+                    handler: error.handler().unwrap_or_default().to_owned(),
                     message: error.to_string(),
                 };
                 self.publish_applied(seq, Some(notice));

@@ -1,0 +1,43 @@
+//! The server's settings: flags, each with an environment variable, so the
+//! same binary is configured the same way by hand, by scripts and in CI.
+//! Where the site is served comes from Leptos's own `LEPTOS_*` variables.
+
+use std::time::Duration;
+
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+#[command(version, about = "The Stateside demo server")]
+pub struct Settings {
+    /// Free sessions idle this long (no events, no tab, no task), e.g. "1h".
+    #[arg(long, env = "STATESIDE_IDLE_TTL", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub idle_ttl: Duration,
+
+    /// Log a warning, naming the handler, when it holds a session's lock longer.
+    #[arg(long, env = "STATESIDE_LOCK_WARNING", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub lock_warning: Duration,
+
+    /// Events a session may have waiting before it answers "busy".
+    #[arg(long, env = "STATESIDE_QUEUE_LIMIT", default_value_t = 1024)]
+    pub queue_limit: usize,
+
+    /// Updates kept per session to replay to a reconnecting tab.
+    #[arg(long, env = "STATESIDE_REPLAY_RING", default_value_t = 256)]
+    pub replay_ring: usize,
+
+    /// On SIGTERM, how long running handlers get to finish.
+    #[arg(long, env = "STATESIDE_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+impl Settings {
+    pub fn engine_config(&self) -> stateside::Config {
+        stateside::Config {
+            idle_ttl: self.idle_ttl,
+            lock_hold_warning: self.lock_warning,
+            queue_limit: self.queue_limit,
+            replay_ring: self.replay_ring,
+            ..stateside::Config::default()
+        }
+    }
+}
