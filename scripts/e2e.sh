@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # cargo-leptos writes the binary under the cargo target dir and the site under
 # site-root, which Cargo.toml gives relative to the workspace.
-server="${CARGO_TARGET_DIR:-target}/debug/server"
+server=$(realpath -m "${CARGO_TARGET_DIR:-target}/debug/server")
 site_root="$PWD/target/site"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
@@ -30,4 +30,5 @@ done
 curl -fsS "$url/healthz" >/dev/null || { echo "server not ready at $url" >&2; cat "$log" >&2; exit 1; }
 
 cd end2end
-STATESIDE_URL="$url" npx playwright test
+STATESIDE_URL="$url" STATESIDE_SERVER_BIN="$server" STATESIDE_SITE_ROOT="$site_root" \
+  npx playwright test "$@"

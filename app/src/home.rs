@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use stateside_leptos::{use_state, use_stateside};
+use stateside_leptos::{use_field, use_state, use_stateside};
 use stateside_wire::{HandlerId, State};
 
 /// How far the background count goes.
@@ -96,14 +96,15 @@ pub mod handlers {
 pub fn HomePage() -> impl IntoView {
     let stateside = use_stateside();
     let home = use_state::<Home>();
-    let background = move || home.with(|home| home.background);
-    let progress = move || format!("{}%", background() * 100 / BACKGROUND_TARGET);
+    let count = use_field(|home: &Home| home.count);
+    let background = use_field(|home: &Home| home.background);
+    let progress = move || format!("{}%", background.get() * 100 / BACKGROUND_TARGET);
 
     view! {
         <section class="card">
             <h1>"Counter"</h1>
             <p class="lead">"State lives on the server. Try the slow button, then +1 at once."</p>
-            <p class="count" data-testid="count">{move || home.with(|home| home.count)}</p>
+            <p class="count live" data-testid="count">{count}</p>
             <div class="row">
                 <button class="btn btn-primary" on:click=move |_| stateside.call(INCREMENT, ())>
                     "+1"
@@ -132,11 +133,11 @@ pub fn HomePage() -> impl IntoView {
             >
                 <div class="progress-bar" style:width=progress></div>
             </div>
-            <p data-testid="background">{background} "/" {BACKGROUND_TARGET}</p>
+            <p class="live" data-testid="background">{background} "/" {BACKGROUND_TARGET}</p>
         </section>
         <section class="card">
             <h2>"Applied, in order"</h2>
-            <ol class="applied" data-testid="applied">
+            <ol class="applied live" data-testid="applied">
                 {move || {
                     home.with(|home| {
                         home.applied.iter().map(|what| view! { <li>{what.clone()}</li> }).collect_view()

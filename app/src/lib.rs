@@ -2,23 +2,44 @@
 //! one module per page. Compiled with `ssr` into the server and with `hydrate`
 //! into the wasm, so both sides render the same components.
 
+mod actions;
+pub mod bench;
+mod clicker;
+mod dashboard;
+mod demos;
 mod home;
+mod lorem;
+mod posts;
+mod random;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    StaticSegment, path,
     components::{A, Route, Router, Routes},
 };
 
+use demos::DemoLinks;
 use home::HomePage;
-use stateside_leptos::{ConnectionBanner, Stateside, Toasts};
+use stateside_leptos::{ConnectionBanner, Stateside, SyncGate, Toasts};
 
-/// Every handler of the app, for the server's engine.
+/// Every handler of the app, for the server's engine. `products_url` is
+/// where the posts demo fetches its items (`{products_url}/{id}`).
 #[cfg(feature = "ssr")]
-pub fn handlers() -> stateside::App {
-    home::handlers::register(stateside::App::new())
+pub fn handlers(products_url: &str) -> anyhow::Result<stateside::App> {
+    let app = home::handlers::register(stateside::App::new());
+    let app = actions::handlers::register(app);
+    let app = clicker::handlers::register(app);
+    let app = posts::handlers::register(app, posts::handlers::ProductsApi::new(products_url)?);
+    let app = lorem::handlers::register(app);
+    let app = random::handlers::register(app);
+    let app = dashboard::handlers::register(app);
+    Ok(bench::handlers::register(app))
 }
+
+/// Lets the dashboard's engine panel read the engine that runs it.
+#[cfg(feature = "ssr")]
+pub use dashboard::handlers::observe as observe_engine;
 
 /// The whole document, rendered only on the server. The wasm hydrates the
 /// `<body>` that `App` produced inside it.
@@ -56,15 +77,24 @@ pub fn App() -> impl IntoView {
                     "Stateside"
                 </A>
                 <div class="nav-links">
-                    <A href="/">"Counter"</A>
+                    <DemoLinks />
+                    <A href="/actions">"Actions"</A>
                 </div>
             </nav>
             <ConnectionBanner />
             <Toasts />
             <main class="container">
+                <SyncGate>
                 <Routes fallback=|| view! { <p class="card">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=HomePage />
+                    <Route path=StaticSegment("actions") view=actions::ActionsPage />
+                    <Route path=path!("/posts") view=posts::PostsPage />
+                    <Route path=path!("/lorem") view=lorem::LoremPage />
+                    <Route path=path!("/random/chain") view=random::RandomChainPage />
+                    <Route path=path!("/random/background") view=random::RandomBackgroundPage />
+                    <Route path=path!("/dashboard") view=dashboard::DashboardPage />
                 </Routes>
+            </SyncGate>
             </main>
         </Router>
     }

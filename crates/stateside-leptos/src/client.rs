@@ -6,16 +6,22 @@
 //! resent, harmlessly, since the server drops repeated seqs) once the
 //! connection is back. One batch is in flight at a time, which keeps events
 //! in order on the wire and batches them under load.
+//!
+//! Reconnecting is ours, not the browser's: on any stream error the
+//! `EventSource` is closed and reopened after a backoff with jitter, through
+//! `open_session`, which also tells us whether the server still knows the
+//! session (after a restart with a forgetful store it does not).
 
 use std::{cell::RefCell, collections::VecDeque, time::Duration};
 
 use leptos::{prelude::*, task::spawn_local};
-use stateside_wire::{Action, ApplyError, ClientEvent, ServerMessage};
+use stateside_wire::{ClientEvent, ServerMessage};
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{EventSource, MessageEvent};
 
 use crate::{
     Stateside, Status,
+    actions::perform,
     api::{self, Receipt, STREAM_PATH, UNKNOWN_SESSION},
 };
 
@@ -32,6 +38,8 @@ struct Client {
     /// The server has confirmed receiving every event up to here.
     delivered: u64,
     sending: bool,
+    /// A reconnect is scheduled or under way.
+    reconnecting: bool,
     source: Option<Source>,
     failures: u32,
 }
@@ -68,12 +76,14 @@ pub(crate) fn start(stateside: Stateside) {
             pending: VecDeque::new(),
             delivered: 0,
             sending: false,
+            reconnecting: true,
             source: None,
             failures: 0,
         });
         fresh
     });
     if fresh {
+        reconnect_when_online();
         spawn_local(open());
     }
 }
@@ -91,7 +101,8 @@ pub(crate) fn send(mut event: ClientEvent) {
     flush();
 }
 
-/// Opens (or resumes) the session, then follows its stream.
+/// Opens (or resumes) the session, then follows its stream from the version
+/// we hold.
 async fn open() {
     let stored = storage().and_then(|storage| storage.get_item(TOKEN_KEY).ok().flatten());
     let info = loop {
@@ -104,26 +115,31 @@ async fn open() {
         let _ = storage.set_item(TOKEN_KEY, &info.token);
     }
     with_client(|client| {
-        client.failures = 0;
-        client.source = None;
-        // A new session (first visit, or the old one is gone): whatever is
-        // pending was never applied there, so number it afresh.
-        if client.token.as_deref() != Some(info.token.as_str()) {
+        client.reconnecting = false;
+        let since = if client.token.as_deref() == Some(info.token.as_str()) {
+            Some(client.stateside.document.with_untracked(|d| d.version()))
+        } else {
+            // A new session (first visit, or the old one is gone): whatever
+            // is pending was never applied there, so number it afresh.
             client.next_seq = info.next_seq;
             for event in &mut client.pending {
                 event.seq = client.next_seq;
                 client.next_seq += 1;
             }
             client.delivered = info.next_seq - 1;
-        }
+            None
+        };
         client.token = Some(info.token.clone());
-        client.source = connect(&info.token);
+        client.source = connect(&info.token, since);
     });
     flush();
 }
 
-fn connect(token: &str) -> Option<Source> {
-    let url = format!("{STREAM_PATH}?token={token}");
+fn connect(token: &str, since: Option<u64>) -> Option<Source> {
+    let url = match since {
+        Some(version) => format!("{STREAM_PATH}?token={token}&since={version}"),
+        None => format!("{STREAM_PATH}?token={token}"),
+    };
     let events = EventSource::new(&url).ok()?;
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|message: MessageEvent| {
         if let Some(text) = message.data().as_string() {
@@ -152,13 +168,11 @@ fn receive(text: &str) {
     stateside
         .document
         .update(|document| applied = document.apply(&message));
-    if let Err(error) = applied {
-        // A missed version: start over from a snapshot rather than guess.
-        if matches!(error, ApplyError::Gap { .. } | ApplyError::Patch(_)) {
-            with_client(|client| {
-                client.source = client.token.clone().and_then(|token| connect(&token));
-            });
-        }
+    if applied.is_err() {
+        // A missed version or a patch that does not fit: start over from a
+        // snapshot rather than guess.
+        stateside.document.set(Default::default());
+        lost_stream();
         return;
     }
     let acked = stateside
@@ -170,8 +184,12 @@ fn receive(text: &str) {
             .pending
             .retain(|event| event.seq == 0 || event.seq > acked);
     });
-    stateside.status.set(Status::Live);
+    stateside.mark_live();
     if let ServerMessage::Update(update) = message {
+        if let Some(missing) = update.missing {
+            with_client(|client| client.delivered = client.delivered.min(missing - 1));
+            flush();
+        }
         if let Some(notice) = update.error {
             stateside.toast(format!("{} failed: {}", notice.handler, notice.message));
         }
@@ -181,36 +199,32 @@ fn receive(text: &str) {
     }
 }
 
-fn perform(stateside: Stateside, action: Action) {
-    match action {
-        Action::Toast { message } => stateside.toast(message),
-        Action::Redirect { to } => {
-            let _ = window().location().set_href(&to);
-        }
-        Action::ConsoleLog { message } => web_sys::console::log_1(&message.into()),
-    }
-}
-
-/// The browser retries an SSE stream by itself; if it gave up (the server
-/// answered 404 because the session is gone), we open a new session.
+/// Drops the stream and reconnects after a backoff (once, however many
+/// errors arrive meanwhile).
 fn lost_stream() {
-    let gave_up = with_client(|client| {
+    let first = with_client(|client| {
         client.stateside.status.set(Status::Reconnecting);
-        let closed = client
-            .source
-            .as_ref()
-            .is_some_and(|source| source.events.ready_state() == EventSource::CLOSED);
-        if closed {
-            client.source = None;
-        }
-        closed
+        client.source = None;
+        !std::mem::replace(&mut client.reconnecting, true)
     });
-    if gave_up == Some(true) {
+    if first == Some(true) {
         spawn_local(async {
             retry_later().await;
             open().await;
         });
     }
+}
+
+/// When the browser says it is back online, reconnect at once instead of
+/// waiting out the backoff.
+fn reconnect_when_online() {
+    let on_online = Closure::<dyn FnMut()>::new(|| {
+        with_client(|client| client.failures = 0);
+        flush();
+    });
+    let _ = window().add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+    // Lives as long as the page.
+    on_online.forget();
 }
 
 /// Sends the next batch of undelivered events, unless one is in flight.
@@ -243,14 +257,12 @@ fn flush() {
         with_client(|client| client.sending = false);
         match result {
             Ok(receipts) => {
-                if delivered(&batch, receipts) {
-                    flush();
-                } else {
+                if !delivered(&batch, receipts) {
                     retry_later().await;
-                    flush();
                 }
+                flush();
             }
-            Err(error) if error.to_string().contains(UNKNOWN_SESSION) => open().await,
+            Err(error) if error.to_string().contains(UNKNOWN_SESSION) => lost_stream(),
             Err(_) => {
                 with_client(|client| client.stateside.status.set(Status::Reconnecting));
                 retry_later().await;
@@ -286,16 +298,16 @@ fn delivered(batch: &[ClientEvent], receipts: Vec<Receipt>) -> bool {
     all_taken
 }
 
-/// Exponential backoff with jitter, so a restarted server is not hit by
-/// every tab at the same instant.
+/// Exponential backoff with jitter (200 ms doubling to 10 s, times 0.5–1),
+/// so a restarted server is not hit by every tab at the same instant.
 async fn retry_later() {
     let failures = with_client(|client| {
         client.failures = (client.failures + 1).min(8);
         client.failures
     })
     .unwrap_or(1);
-    let ceiling = 200.0 * f64::from(1u32 << failures.min(6));
-    let millis = ceiling.min(10_000.0) * (0.5 + js_sys::Math::random() / 2.0);
+    let ceiling = (100.0 * f64::from(1u32 << failures.min(7))).min(10_000.0);
+    let millis = ceiling * (0.5 + js_sys::Math::random() / 2.0);
     gloo_timers::future::sleep(Duration::from_millis(millis as u64)).await;
 }
 

@@ -8,9 +8,16 @@ use crate::{Status, use_stateside};
 /// `data-status` on an always-present element, which tests wait on.
 #[component]
 pub fn ConnectionBanner() -> impl IntoView {
-    let status = use_stateside().status();
+    let stateside = use_stateside();
+    let status = stateside.status();
+    let synced = stateside.synced();
     view! {
-        <div class="banner" data-status=move || status.get().as_str() role="status">
+        <div
+            class="banner"
+            data-status=move || status.get().as_str()
+            data-synced=move || synced.get().to_string()
+            role="status"
+        >
             <Show when=move || status.get() == Status::Reconnecting>
                 <span>"Reconnecting… your clicks are kept and will be sent."</span>
             </Show>
@@ -27,6 +34,19 @@ pub fn Toasts() -> impl IntoView {
             <For each=move || toasts.get() key=|toast| toast.id let:toast>
                 <div class="toast">{toast.text}</div>
             </For>
+        </div>
+    }
+}
+
+/// Wraps server-state views. Until the first sync its `data-synced` is
+/// "false", and the stylesheet hides every `.live` value inside it, so a
+/// reload never flashes server-rendered defaults in place of real values.
+#[component]
+pub fn SyncGate(children: Children) -> impl IntoView {
+    let synced = use_stateside().synced();
+    view! {
+        <div class="sync-gate" data-synced=move || synced.get().to_string()>
+            {children()}
         </div>
     }
 }

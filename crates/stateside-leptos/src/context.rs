@@ -39,6 +39,8 @@ pub struct Stateside {
     pub(crate) document: RwSignal<Document>,
     pub(crate) status: RwSignal<Status>,
     pub(crate) toasts: RwSignal<Vec<Toast>>,
+    /// The document has been synced with the server at least once.
+    pub(crate) synced: RwSignal<bool>,
 }
 
 impl Stateside {
@@ -49,6 +51,7 @@ impl Stateside {
             document: RwSignal::new(Document::default()),
             status: RwSignal::new(Status::Connecting),
             toasts: RwSignal::new(Vec::new()),
+            synced: RwSignal::new(false),
         };
         provide_context(stateside);
         #[cfg(feature = "hydrate")]
@@ -58,6 +61,24 @@ impl Stateside {
 
     pub fn status(&self) -> ReadSignal<Status> {
         self.status.read_only()
+    }
+
+    /// Whether the page shows the session's real state yet.
+    pub fn synced(&self) -> ReadSignal<bool> {
+        self.synced.read_only()
+    }
+
+    /// A message arrived: the stream is live. The first one also marks the
+    /// moment of the first correct paint for performance measurements.
+    #[cfg(feature = "hydrate")]
+    pub(crate) fn mark_live(&self) {
+        self.status.set(Status::Live);
+        if !self.synced.get_untracked() {
+            self.synced.set(true);
+            if let Some(performance) = window().performance() {
+                let _ = performance.mark("stateside-synced");
+            }
+        }
     }
 
     /// Calls a handler on the server. Never blocks and never fails here:
@@ -100,4 +121,15 @@ where
 {
     let document = use_stateside().document;
     Memo::new(move |_| document.with(|document| document.state::<S>().unwrap_or_default()))
+}
+
+/// One field of one state, as a memo: a view that reads it re-renders only
+/// when that field changes, not when another field of the state does.
+pub fn use_field<S, T>(field: impl Fn(&S) -> T + Send + Sync + 'static) -> Memo<T>
+where
+    S: State + PartialEq + Send + Sync,
+    T: PartialEq + Send + Sync + 'static,
+{
+    let state = use_state::<S>();
+    Memo::new(move |_| state.with(&field))
 }

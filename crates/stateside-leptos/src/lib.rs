@@ -6,8 +6,15 @@
 //!   itself and sends `Last-Event-ID`, which is exactly the last document
 //!   version the client applied.
 //! - In the browser, [`Stateside`] holds the session document in a signal
-//!   and components read typed states from it with [`use_state`].
+//!   and components read typed states from it with [`use_state`], or single
+//!   fields with [`use_field`], whose memos stop a change to one field from
+//!   re-rendering views of the others.
+//! - Until the first snapshot arrives, views of server state are marked
+//!   `data-synced="false"` so CSS can hide the server-rendered defaults:
+//!   after a reload the page never flashes values it does not have yet.
 
+#[cfg(feature = "hydrate")]
+mod actions;
 pub mod api;
 #[cfg(feature = "hydrate")]
 mod client;
@@ -16,5 +23,5 @@ mod context;
 #[cfg(feature = "ssr")]
 pub mod stream;
 
-pub use components::{ConnectionBanner, Toasts};
-pub use context::{Stateside, Status, use_state, use_stateside};
+pub use components::{ConnectionBanner, SyncGate, Toasts};
+pub use context::{Stateside, Status, use_field, use_state, use_stateside};

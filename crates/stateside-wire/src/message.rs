@@ -55,6 +55,10 @@ pub struct Update {
     pub actions: Vec<Action>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Notice>,
+    /// The server holds later events but this seq never arrived: the client
+    /// should resend from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<u64>,
 }
 
 /// A failed handler, as the user is told about it.
@@ -66,9 +70,37 @@ pub struct Notice {
 
 /// A client-side effect that a handler sends along with its patch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// Elements are addressed by their `id` attribute.
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
-    Toast { message: String },
-    Redirect { to: String },
-    ConsoleLog { message: String },
+    Toast {
+        message: String,
+    },
+    Redirect {
+        to: String,
+    },
+    SetFocus {
+        id: String,
+    },
+    SetValue {
+        id: String,
+        value: String,
+    },
+    ScrollIntoView {
+        id: String,
+    },
+    /// Downloads `url` (which may be a `data:` URL) as `filename`.
+    Download {
+        url: String,
+        filename: String,
+    },
+    ConsoleLog {
+        message: String,
+    },
+    /// Runs JavaScript in the page. Only server code can send it: clients
+    /// have no way to ask for an action, so this is not a remote eval.
+    RunScript {
+        code: String,
+    },
 }

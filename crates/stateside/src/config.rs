@@ -16,6 +16,10 @@ pub struct Config {
     pub queue_limit: usize,
     /// How far ahead of the next expected seq an event may arrive.
     pub seq_window: u64,
+    /// How long an early event waits for a missing seq before the client is
+    /// asked to resend. Requests can overtake each other by a few ms; a
+    /// lost one (a dropped connection) needs the client to act.
+    pub gap_timeout: Duration,
     /// A lock held longer than this logs a warning naming the handler.
     pub lock_hold_warning: Duration,
     /// Sessions idle for this long, with no running task, are freed.
@@ -29,6 +33,7 @@ impl Default for Config {
             stream_buffer: 1024,
             queue_limit: 1024,
             seq_window: 1024,
+            gap_timeout: Duration::from_millis(500),
             lock_hold_warning: Duration::from_secs(1),
             idle_ttl: Duration::from_secs(3600),
         }

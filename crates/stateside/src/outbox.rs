@@ -82,6 +82,7 @@ impl Outbox {
             acked: self.acked,
             actions,
             error,
+            missing: None,
         }));
         if versioned {
             if self.ring.len() == self.ring_capacity {
@@ -91,12 +92,25 @@ impl Outbox {
                 self.ring.push_back(Arc::clone(&message));
             }
         }
+        self.send_live(message);
+    }
+
+    fn send_live(&mut self, message: Arc<ServerMessage>) {
         // No receivers is normal: the tab may be away. The ring covers it.
         if let Some(live) = &self.live
             && live.send(message).is_err()
         {
             self.live = None;
         }
+    }
+
+    /// Asks the client to resend from `seq` (see `Update::missing`).
+    pub(crate) fn request_resend(&mut self, seq: u64) {
+        let message = Arc::new(ServerMessage::Update(Update {
+            missing: Some(seq),
+            ..self.ack_update()
+        }));
+        self.send_live(message);
     }
 
     /// Starts a stream for a client that last applied `since` (or nothing).
@@ -132,11 +146,15 @@ impl Outbox {
     }
 
     fn ack_only(&self) -> Arc<ServerMessage> {
-        Arc::new(ServerMessage::Update(Update {
+        Arc::new(ServerMessage::Update(self.ack_update()))
+    }
+
+    fn ack_update(&self) -> Update {
+        Update {
             version: self.version,
             acked: self.acked,
             ..Update::default()
-        }))
+        }
     }
 
     /// A client from the future (the server restarted and lost versions) or

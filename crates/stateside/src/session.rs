@@ -49,6 +49,8 @@ pub(crate) struct SessionInner {
     mailbox: mpsc::UnboundedSender<Job>,
     /// Jobs in the mailbox; with held events, what `queue_limit` bounds.
     pub(crate) queued: AtomicUsize,
+    /// A gap watch is pending (see `watch_gap`).
+    gap_watched: AtomicBool,
     /// Shared with the engine: set when the server stops taking events.
     closing: Arc<AtomicBool>,
     last_active: Mutex<Instant>,
@@ -80,6 +82,7 @@ impl SessionHandle {
             mailbox,
             queued: AtomicUsize::new(0),
             closing,
+            gap_watched: AtomicBool::new(false),
             last_active: Mutex::new(Instant::now()),
         });
         tokio::spawn(actor::run(receiver, Arc::downgrade(&inner)));
@@ -107,7 +110,10 @@ impl SessionHandle {
         }
         let submitted = match sequencer.offer(event.seq, prepared)? {
             Offer::Duplicate => Submitted::Duplicate,
-            Offer::Held => Submitted::Held,
+            Offer::Held => {
+                inner.watch_gap(sequencer.next());
+                Submitted::Held
+            }
             Offer::Ready(ready) => {
                 for (seq, prepared) in ready {
                     inner.dispatch(seq, prepared);
@@ -179,6 +185,32 @@ impl SessionHandle {
 }
 
 impl SessionInner {
+    /// Events after `missing` are held. If it has not come when the timeout
+    /// fires, the client is told to resend. One watch at a time.
+    fn watch_gap(self: &Arc<Self>, missing: u64) {
+        if self.gap_watched.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let session = Arc::downgrade(self);
+        let timeout = self.config.gap_timeout;
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let Some(session) = session.upgrade() else {
+                return;
+            };
+            session.gap_watched.store(false, Ordering::SeqCst);
+            let sequencer = lock(&session.sequencer);
+            let (next, held) = (sequencer.next(), sequencer.held());
+            drop(sequencer);
+            if held > 0 && next == missing {
+                tracing::debug!(missing, held, "asking the client to resend");
+                lock(&session.outbox).request_resend(missing);
+            } else if held > 0 {
+                session.watch_gap(next);
+            }
+        });
+    }
+
     fn touch(&self) {
         *lock(&self.last_active) = Instant::now();
     }

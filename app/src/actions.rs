@@ -1,0 +1,116 @@
+//! `/actions`: every client action a handler can send along with its patch
+//! (toast, redirect, focus, set value, scroll, download, console, script).
+//! Each button calls a handler on the server; the effect happens in the page.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use stateside_leptos::{use_field, use_stateside};
+use stateside_wire::{HandlerId, State};
+
+/// Counts the actions sent, so the page also shows a server-side change.
+#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActionsDemo {
+    pub sent: u32,
+}
+
+impl State for ActionsDemo {
+    const NAME: &'static str = "actions";
+}
+
+/// Which effect to ask the server for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Effect {
+    Toast,
+    Redirect,
+    Focus,
+    SetValue,
+    Scroll,
+    Download,
+    ConsoleLog,
+    Script,
+}
+
+pub const SEND: HandlerId<Effect> = HandlerId::new("actions/send");
+
+#[cfg(feature = "ssr")]
+pub mod handlers {
+    //! Server side: one handler that answers with the asked-for action.
+
+    use stateside::{Action, App, Cx};
+
+    use super::*;
+
+    async fn send(mut demo: Cx<ActionsDemo>, effect: Effect) -> anyhow::Result<()> {
+        demo.sent += 1;
+        let sent = demo.sent;
+        demo.action(match effect {
+            Effect::Toast => Action::Toast {
+                message: format!("Hello from the server (action #{sent})"),
+            },
+            Effect::Redirect => Action::Redirect {
+                to: "/?from=redirect".to_owned(),
+            },
+            Effect::Focus => Action::SetFocus {
+                id: "actions-input".to_owned(),
+            },
+            Effect::SetValue => Action::SetValue {
+                id: "actions-input".to_owned(),
+                value: format!("set by the server #{sent}"),
+            },
+            Effect::Scroll => Action::ScrollIntoView {
+                id: "actions-bottom".to_owned(),
+            },
+            Effect::Download => Action::Download {
+                url: format!("data:text/plain,stateside%20download%20{sent}"),
+                filename: "stateside.txt".to_owned(),
+            },
+            Effect::ConsoleLog => Action::ConsoleLog {
+                message: format!("stateside console action #{sent}"),
+            },
+            Effect::Script => Action::RunScript {
+                code: format!(
+                    "document.getElementById('actions-script').textContent = 'script ran #{sent}'"
+                ),
+            },
+        });
+        Ok(())
+    }
+
+    pub fn register(app: App) -> App {
+        app.on(SEND, send)
+    }
+}
+
+#[component]
+pub fn ActionsPage() -> impl IntoView {
+    let stateside = use_stateside();
+    let sent = use_field(|demo: &ActionsDemo| demo.sent);
+    let button = move |label: &'static str, effect: Effect| {
+        view! {
+            <button class="btn" on:click=move |_| stateside.call(SEND, effect)>
+                {label}
+            </button>
+        }
+    };
+    view! {
+        <section class="card">
+            <h1>"Client actions"</h1>
+            <p class="lead">"Each button asks a server handler, which answers with an effect in this page."</p>
+            <div class="row wrap">
+                {button("Toast", Effect::Toast)}
+                {button("Redirect", Effect::Redirect)}
+                {button("Focus the input", Effect::Focus)}
+                {button("Set its value", Effect::SetValue)}
+                {button("Scroll to the bottom", Effect::Scroll)}
+                {button("Download a file", Effect::Download)}
+                {button("Console log", Effect::ConsoleLog)}
+                {button("Run a script", Effect::Script)}
+            </div>
+            <input id="actions-input" class="input" placeholder="the server can focus and fill me" />
+            <p>"Actions sent: " <span class="live" data-testid="sent">{sent}</span></p>
+            <p id="actions-script" data-testid="script"></p>
+        </section>
+        <div class="spacer"></div>
+        <p id="actions-bottom" class="card">"The bottom of the page."</p>
+    }
+}

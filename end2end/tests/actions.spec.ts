@@ -1,0 +1,56 @@
+// Client actions sent by server handlers take effect in the page.
+import { expect, test } from "@playwright/test";
+import { openLive } from "./live";
+
+test("a handler's toast appears", async ({ page }) => {
+  await openLive(page, "/actions");
+  await page.getByRole("button", { name: "Toast" }).click();
+  await expect(page.locator(".toast")).toContainText("Hello from the server (action #1)");
+  await expect(page.getByTestId("sent")).toHaveText("1");
+});
+
+test("a handler's redirect navigates", async ({ page }) => {
+  await openLive(page, "/actions");
+  await page.getByRole("button", { name: "Redirect" }).click();
+  await expect(page).toHaveURL(/\/\?from=redirect$/);
+  await expect(page.getByTestId("count")).toBeVisible();
+});
+
+test("focus, set value, script and download actions", async ({ page }) => {
+  await openLive(page, "/actions");
+  const input = page.locator("#actions-input");
+  await page.getByRole("button", { name: "Focus the input" }).click();
+  await expect(input).toBeFocused();
+  await page.getByRole("button", { name: "Set its value" }).click();
+  await expect(input).toHaveValue("set by the server #2");
+  await page.getByRole("button", { name: "Run a script" }).click();
+  await expect(page.getByTestId("script")).toHaveText("script ran #3");
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Download a file" }).click();
+  expect((await download).suggestedFilename()).toBe("stateside.txt");
+  const log = page.waitForEvent("console", (message) => message.text().includes("console action"));
+  await page.getByRole("button", { name: "Console log" }).click();
+  expect((await log).text()).toBe("stateside console action #5");
+});
+
+test("an unknown handler gets a clear error toast and the session goes on", async ({ page }) => {
+  await openLive(page);
+  // A hand-made event, as a broken or hostile client would send it.
+  const refused = await page.evaluate(async () => {
+    const token = sessionStorage.getItem("stateside.token");
+    const response = await fetch("/stateside/send", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token, events: [{ seq: 1, handler: "no/such", args: null }] }),
+    });
+    return response.json();
+  });
+  expect(refused).toEqual([{ Refused: "unknown handler `no/such`" }]);
+  await expect(page.locator(".toast")).toContainText("unknown handler `no/such`");
+  // That event used seq 1 of this tab's session; a reload resumes the
+  // session with the server's next seq, and the page goes on working.
+  await page.reload();
+  await expect(page.locator(".banner")).toHaveAttribute("data-status", "live");
+  await page.getByRole("button", { name: "+1", exact: true }).click();
+  await expect(page.getByTestId("count")).toHaveText("1");
+});
