@@ -3,19 +3,23 @@
 //!
 //! Chained events go to the back of the line, behind everything that had
 //! arrived by the time their parent finished. That is a breadth-first order,
-//! the one Reflex's `test_event_chain` pins down.
+//! the one Reflex's `test_event_chain` pins down. A failed handler's chained
+//! events go the way of its state changes: those emitted before its last
+//! flush were published with it and still run, later ones are dropped.
 
 use std::{
     collections::VecDeque,
     panic::AssertUnwindSafe,
-    sync::{Arc, Weak, atomic::Ordering},
-    time::Instant,
+    sync::{Arc, Weak},
 };
 
 use futures::FutureExt;
 use stateside_wire::Notice;
-use tokio::sync::{mpsc, oneshot};
-use tracing::{Instrument, warn};
+use tokio::{
+    sync::{mpsc, oneshot},
+    time::Instant,
+};
+use tracing::Instrument;
 
 use crate::{
     app::{Call, Prepared},
@@ -48,14 +52,17 @@ pub(crate) async fn run(mut mailbox: mpsc::UnboundedReceiver<Job>, session: Weak
             return;
         };
         let chained = run_job(&session, job).await;
-        session.queued.fetch_sub(1, Ordering::Relaxed);
         while let Ok(job) = mailbox.try_recv() {
             line.push_back(job);
         }
         for job in chained {
-            session.queued.fetch_add(1, Ordering::Relaxed);
+            session.job_added();
             line.push_back(job);
         }
+        // After the chained jobs count, so the session never looks quiet
+        // while work passes from a parent to its children.
+        session.job_done();
+        session.touch();
     }
 }
 
@@ -79,7 +86,7 @@ async fn run_job(session: &Arc<SessionInner>, job: Job) -> Vec<Job> {
     let span = tracing::info_span!("event", session = %session.token.log_tag(), handler);
     async move {
         let queued_at = Instant::now();
-        let states = Arc::clone(&session.states).lock_owned().await;
+        let states = session.lock.acquire(handler).await;
         let locked_at = Instant::now();
         let (done, finished) = oneshot::channel();
         let outcome = AssertUnwindSafe(call(CxCore::new(
@@ -95,38 +102,33 @@ async fn run_job(session: &Arc<SessionInner>, job: Job) -> Vec<Job> {
         let Ok(Finished {
             mut states,
             actions,
-            chained,
+            mut chained,
+            flushed,
         }) = finished.await
         else {
             unreachable!("a dropped context always sends its lock back");
         };
-        let failure = failure_notice(handler, outcome);
-        let failed = failure.is_some();
-        session.settle(
+        let published = session.settle(
             &mut states,
             Outcome {
                 handler,
                 seq: job.seq,
                 actions,
-                failure,
+                failure: failure_notice(handler, outcome),
                 discard: false,
                 cancelled: None,
             },
         );
         drop(states);
-        let held = locked_at.elapsed();
-        if held > session.config.lock_hold_warning {
-            warn!(
-                held_ms = held.as_millis() as u64,
-                "handler held the session lock too long"
-            );
-        }
         tracing::debug!(
             wait_us = (locked_at - queued_at).as_micros() as u64,
-            run_us = held.as_micros() as u64,
+            run_us = locked_at.elapsed().as_micros() as u64,
             "event done"
         );
-        if failed { Vec::new() } else { chained }
+        if !published {
+            chained.truncate(flushed);
+        }
+        chained
     }
     .instrument(span)
     .await

@@ -9,21 +9,25 @@ use std::{
 
 use serde::Serialize;
 use stateside_wire::{Action, HandlerId};
-use tokio::sync::{OwnedMutexGuard, oneshot};
+use tokio::sync::oneshot;
 
 use crate::{
     Error, StateMap, TaskId, TaskInfo,
     actor::Job,
     app::Call,
+    lock::Held,
     session::{Outcome, SessionInner},
     state_map::SessionState,
 };
 
 /// What a finished handler hands back to the actor.
 pub(crate) struct Finished {
-    pub(crate) states: OwnedMutexGuard<StateMap>,
+    pub(crate) states: Held,
     pub(crate) actions: Vec<Action>,
     pub(crate) chained: Vec<Job>,
+    /// How many of `chained` were emitted before the last flush, and so
+    /// survive a failure.
+    pub(crate) flushed: usize,
 }
 
 /// The untyped part of [`Cx`]. When it drops, which happens when the
@@ -31,17 +35,18 @@ pub(crate) struct Finished {
 /// which then commits or rolls back: the context itself cannot know how the
 /// handler ended.
 pub(crate) struct CxCore {
-    states: Option<OwnedMutexGuard<StateMap>>,
+    states: Option<Held>,
     session: Arc<SessionInner>,
     handler: &'static str,
     actions: Vec<Action>,
     chained: Vec<Job>,
+    flushed: usize,
     done: Option<oneshot::Sender<Finished>>,
 }
 
 impl CxCore {
     pub(crate) fn new(
-        states: OwnedMutexGuard<StateMap>,
+        states: Held,
         session: Arc<SessionInner>,
         handler: &'static str,
         done: oneshot::Sender<Finished>,
@@ -52,6 +57,7 @@ impl CxCore {
             handler,
             actions: Vec::new(),
             chained: Vec::new(),
+            flushed: 0,
             done: Some(done),
         }
     }
@@ -68,6 +74,7 @@ impl Drop for CxCore {
                 states,
                 actions: std::mem::take(&mut self.actions),
                 chained: std::mem::take(&mut self.chained),
+                flushed: self.flushed,
             });
         }
     }
@@ -78,8 +85,9 @@ impl Drop for CxCore {
 ///
 /// It owns the session's lock for as long as the handler runs, so the state
 /// cannot change under it. Changes are published when the handler returns
-/// `Ok`, or earlier with [`flush`](Self::flush); on `Err` or a panic they
-/// roll back to the last flush.
+/// `Ok`, or earlier with [`flush`](Self::flush). On `Err` or a panic
+/// everything since the last flush is undone: state changes, chained events
+/// and client actions. Tasks it [`start`](Self::start)ed keep running.
 pub struct Cx<S> {
     core: CxCore,
     state: PhantomData<fn() -> S>,
@@ -107,6 +115,7 @@ impl<S: SessionState> Cx<S> {
     /// Publishes the changes so far at once, so the page can show a spinner
     /// before the slow part. They become the point a failure rolls back to.
     pub fn flush(&mut self) {
+        self.core.flushed = self.core.chained.len();
         let actions = std::mem::take(&mut self.core.actions);
         let session = Arc::clone(&self.core.session);
         let handler = self.core.handler;

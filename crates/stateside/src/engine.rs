@@ -6,8 +6,10 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
+
+use tokio::time::Instant;
 
 use crate::{App, Config, SessionHandle, SessionToken, session::lock};
 
@@ -67,7 +69,7 @@ impl Engine {
         let now = Instant::now();
         let mut sessions = lock(&self.inner.sessions);
         let before = sessions.len();
-        sessions.retain(|_, session| !session.is_expired(now));
+        sessions.retain(|_, session| !session.try_expire(now));
         before - sessions.len()
     }
 
@@ -81,7 +83,9 @@ impl Engine {
     }
 
     /// Second step: waits up to `grace` for queued events and running tasks
-    /// to finish, then cancels what is left. Returns whether all finished.
+    /// to finish, then cancels what is left: running tasks, the running
+    /// foreground handler (its unpublished changes roll back) and the events
+    /// queued behind it. Returns whether all finished.
     pub async fn drain(&self, grace: Duration) -> bool {
         let deadline = Instant::now() + grace;
         loop {
@@ -95,7 +99,7 @@ impl Engine {
             }
             if Instant::now() >= deadline {
                 tracing::warn!(sessions = busy.len(), "grace period over; cancelling tasks");
-                busy.iter().for_each(SessionHandle::cancel_all);
+                busy.iter().for_each(SessionHandle::stop);
                 return false;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;

@@ -12,6 +12,7 @@ mod config;
 mod cx;
 mod engine;
 mod error;
+mod lock;
 mod outbox;
 mod sequencer;
 mod session;

@@ -1,27 +1,27 @@
-//! One session: its states behind the fair lock, its queue, its tasks and
-//! its outbox. [`SessionHandle`] is the cheap, cloneable way in.
+//! One session: its states behind the fair lock ([`crate::lock`]), its
+//! queue, its tasks and its outbox. [`SessionHandle`] is the cheap, cloneable
+//! way in.
 //!
-//! The lock is a `tokio::sync::Mutex` because tokio's mutex grants waiters
-//! strictly in the order they asked. Foreground events (through the actor in
-//! [`crate::actor`]) and background tasks queue for the same mutex, so a
-//! task locking in a tight loop can never starve the foreground: each waits
-//! only for those who asked before it.
+//! Two counters track the work in a session. `queued` counts foreground jobs
+//! waiting, which is what the queue limit bounds. `busy` counts those plus
+//! running tasks, in one number: a job that starts a task, or a task that
+//! queues a job, adds the new unit before it removes its own, so `busy` can
+//! never read zero while work is passing from one kind to the other. Expiry
+//! and shutdown trust it for that.
 
-use std::{
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, AtomicUsize, Ordering},
-    },
-    time::Instant,
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicBool, AtomicUsize, Ordering},
 };
 
 use stateside_wire::{Action, ClientEvent, Notice};
-use tokio::sync::mpsc;
+use tokio::{sync::mpsc, task::AbortHandle, time::Instant};
 
 use crate::{
     App, Config, Error, SessionToken, StateMap, TaskId, TaskInfo,
     actor::{self, Job},
     app::{Call, Prepared},
+    lock::SessionLock,
     outbox::{Outbox, Subscription},
     sequencer::{Offer, Sequencer},
     tasks::TaskTable,
@@ -42,17 +42,23 @@ pub(crate) struct SessionInner {
     pub(crate) token: SessionToken,
     pub(crate) app: Arc<App>,
     pub(crate) config: Arc<Config>,
-    pub(crate) states: Arc<tokio::sync::Mutex<StateMap>>,
+    pub(crate) lock: SessionLock,
     pub(crate) outbox: Mutex<Outbox>,
     pub(crate) tasks: TaskTable,
     sequencer: Mutex<Sequencer<Result<Prepared, Error>>>,
     mailbox: mpsc::UnboundedSender<Job>,
+    actor: AbortHandle,
     /// Jobs in the mailbox; with held events, what `queue_limit` bounds.
-    pub(crate) queued: AtomicUsize,
+    queued: AtomicUsize,
+    /// Queued jobs plus running tasks (see the module docs).
+    busy: AtomicUsize,
     /// A gap watch is pending (see `watch_gap`).
     gap_watched: AtomicBool,
     /// Shared with the engine: set when the server stops taking events.
     closing: Arc<AtomicBool>,
+    /// Set, under the sequencer's mutex, when the engine frees the session,
+    /// so an event that raced the expiry is refused instead of lost.
+    expired: AtomicBool,
     last_active: Mutex<Instant>,
 }
 
@@ -71,21 +77,25 @@ impl SessionHandle {
         closing: Arc<AtomicBool>,
     ) -> Self {
         let (mailbox, receiver) = mpsc::unbounded_channel();
-        let inner = Arc::new(SessionInner {
+        // The actor holds a weak reference: it can take a job only once this
+        // `Arc` exists, since jobs arrive through it.
+        let inner = Arc::new_cyclic(|session| SessionInner {
             token,
             app,
             outbox: Mutex::new(Outbox::new(config.replay_ring, config.stream_buffer)),
             sequencer: Mutex::new(Sequencer::new(config.seq_window)),
+            lock: SessionLock::new(config.lock_hold_warning),
             config,
-            states: Arc::default(),
             tasks: TaskTable::default(),
             mailbox,
+            actor: tokio::spawn(actor::run(receiver, session.clone())).abort_handle(),
             queued: AtomicUsize::new(0),
+            busy: AtomicUsize::new(0),
             closing,
             gap_watched: AtomicBool::new(false),
+            expired: AtomicBool::new(false),
             last_active: Mutex::new(Instant::now()),
         });
-        tokio::spawn(actor::run(receiver, Arc::downgrade(&inner)));
         Self { inner }
     }
 
@@ -100,10 +110,13 @@ impl SessionHandle {
         if inner.closing.load(Ordering::Relaxed) {
             return Err(Error::ShuttingDown);
         }
-        inner.touch();
         let prepared = inner.app.prepare(&event.handler, event.args);
         let refusal = prepared.as_ref().err().cloned();
         let mut sequencer = lock(&inner.sequencer);
+        if inner.expired.load(Ordering::SeqCst) {
+            return Err(Error::UnknownSession);
+        }
+        inner.touch();
         let waiting = inner.queued.load(Ordering::Relaxed) + sequencer.held();
         if waiting >= inner.config.queue_limit {
             return Err(Error::Busy { waiting });
@@ -154,33 +167,48 @@ impl SessionHandle {
 
     /// Reads the current value of a state, waiting for the lock like
     /// anyone else. For tests, tools and server-side rendering.
+    ///
+    /// # Panics
+    ///
+    /// When called from inside a handler or lock section of this session:
+    /// it would wait for itself.
     pub async fn read<S: crate::SessionState, R>(&self, read: impl FnOnce(&S) -> R) -> R {
-        let mut states = self.inner.states.lock().await;
+        let mut states = self.inner.lock.acquire("read").await;
         read(states.get::<S>())
     }
 
-    /// Nothing queued and no task running.
-    pub(crate) fn is_quiet(&self) -> bool {
-        self.inner.tasks.is_empty() && self.inner.queued.load(Ordering::Relaxed) == 0
+    /// Nothing queued, nothing running: no foreground event and no task.
+    pub fn is_quiet(&self) -> bool {
+        self.inner.busy.load(Ordering::SeqCst) == 0
     }
 
     pub(crate) fn close_streams(&self) {
         lock(&self.inner.outbox).close_streams();
     }
 
-    pub(crate) fn cancel_all(&self) {
+    /// The end of a shutdown's grace: cancels every task, and drops the
+    /// running foreground handler (its unpublished changes roll back) with
+    /// everything still queued behind it.
+    pub(crate) fn stop(&self) {
         for task in self.inner.tasks.list() {
             self.inner.cancel(task.id);
         }
+        self.inner.actor.abort();
     }
 
-    /// Idle: nothing running, nothing queued, nobody listening, and no
-    /// event for `idle_ttl`.
-    pub(crate) fn is_expired(&self, now: Instant) -> bool {
+    /// Marks the session expired if it is idle: nothing running, nothing
+    /// queued, nobody listening, and no activity for `idle_ttl`. Decided
+    /// under the sequencer's mutex, so no event can slip in meanwhile.
+    pub(crate) fn try_expire(&self, now: Instant) -> bool {
         let inner = &self.inner;
-        self.is_quiet()
+        let _sequencer = lock(&inner.sequencer);
+        let idle = self.is_quiet()
             && !lock(&inner.outbox).has_subscribers()
-            && now.duration_since(*lock(&inner.last_active)) >= inner.config.idle_ttl
+            && now.duration_since(*lock(&inner.last_active)) >= inner.config.idle_ttl;
+        if idle {
+            inner.expired.store(true, Ordering::SeqCst);
+        }
+        idle
     }
 }
 
@@ -211,7 +239,10 @@ impl SessionInner {
         });
     }
 
-    fn touch(&self) {
+    /// Restarts the idle clock: on every event and subscription, and when a
+    /// job or task ends, so a session is idle only once nothing has happened
+    /// for the whole TTL.
+    pub(crate) fn touch(&self) {
         *lock(&self.last_active) = Instant::now();
     }
 
@@ -259,14 +290,43 @@ impl SessionInner {
     }
 
     pub(crate) fn enqueue(&self, job: Job) {
-        self.queued.fetch_add(1, Ordering::Relaxed);
+        self.job_added();
         // The actor holds only a weak reference and lives while we do.
         let _ = self.mailbox.send(job);
     }
 
+    /// Queues a job for a task, unless the task was cancelled: decided under
+    /// the outbox lock, like [`settle`](Self::settle), so that nothing a
+    /// task sends gets through once its cancel has returned.
+    pub(crate) fn enqueue_unless_cancelled(&self, job: Job, cancelled: &AtomicBool) {
+        let _outbox = lock(&self.outbox);
+        if !cancelled.load(Ordering::SeqCst) {
+            self.enqueue(job);
+        }
+    }
+
+    pub(crate) fn job_added(&self) {
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        self.queued.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn job_done(&self) {
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        self.busy.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn task_added(&self) {
+        self.busy.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn task_done(&self) {
+        self.busy.fetch_sub(1, Ordering::SeqCst);
+    }
+
     /// Ends a lock section: publishes its changes with its ack and actions
-    /// in one update, or, if it failed or was cancelled, undoes them.
-    pub(crate) fn settle(&self, states: &mut StateMap, outcome: Outcome<'_>) {
+    /// in one update, or, if it failed or was cancelled, undoes them (and
+    /// drops its actions). Returns whether the changes were published.
+    pub(crate) fn settle(&self, states: &mut StateMap, outcome: Outcome<'_>) -> bool {
         let mut outbox = lock(&self.outbox);
         // Checked under the outbox lock, which `cancel` also takes: once a
         // cancel returns, the cancelled task can publish nothing more.
@@ -287,10 +347,11 @@ impl SessionInner {
                 Vec::new()
             })
         };
-        let actions = if cancelled {
-            Vec::new()
-        } else {
+        let published = failure.is_none() && !outcome.discard && !cancelled;
+        let actions = if published {
             outcome.actions
+        } else {
+            Vec::new()
         };
         if let Some(seq) = outcome.seq {
             outbox.mark_applied(seq);
@@ -298,6 +359,7 @@ impl SessionInner {
         if !ops.is_empty() || !actions.is_empty() || failure.is_some() || outcome.seq.is_some() {
             outbox.publish(ops, actions, failure);
         }
+        published
     }
 
     /// Acknowledges `seq` and sends the ack with any notice.
@@ -307,8 +369,12 @@ impl SessionInner {
         outbox.publish(Vec::new(), Vec::new(), failure);
     }
 
-    pub(crate) fn publish_notice(&self, notice: Notice) {
-        lock(&self.outbox).publish(Vec::new(), Vec::new(), Some(notice));
+    /// Tells the client a task failed, unless it was cancelled meanwhile.
+    pub(crate) fn publish_task_failure(&self, notice: Notice, cancelled: &AtomicBool) {
+        let mut outbox = lock(&self.outbox);
+        if !cancelled.load(Ordering::SeqCst) {
+            outbox.publish(Vec::new(), Vec::new(), Some(notice));
+        }
     }
 }
 
@@ -320,7 +386,7 @@ pub(crate) struct Outcome<'a> {
     pub(crate) actions: Vec<Action>,
     /// The handler failed: roll back and tell the client.
     pub(crate) failure: Option<Notice>,
-    /// Roll back silently (a panic is unwinding through a guard).
+    /// Roll back silently (a guard rolled back, or a panic unwinding through it).
     pub(crate) discard: bool,
     pub(crate) cancelled: Option<&'a AtomicBool>,
 }

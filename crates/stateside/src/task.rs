@@ -16,6 +16,17 @@
 //! #   drop((outer, inner));
 //! }
 //! ```
+//!
+//! Locking again through a *clone* while the guard is alive compiles, but
+//! panics at once with a message that says so (see [`crate::lock`]); the
+//! task then ends with an error notice and its section rolls back.
+//!
+//! A guard publishes when it is released, however the task goes on. So a
+//! task that returns `Err` from inside a lock section (`?` with a guard
+//! alive) has its section published on the way out, as Reflex's
+//! `async with self` does. Deferring the release until the task's result is
+//! known would stall every waiter behind it. For all-or-nothing sections
+//! there is [`Task::update`], and [`Guard::rollback`].
 
 use std::{
     marker::PhantomData,
@@ -24,15 +35,14 @@ use std::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
-    time::Instant,
 };
 
 use serde::Serialize;
 use stateside_wire::{Action, HandlerId};
-use tokio::sync::OwnedMutexGuard;
 
 use crate::{
     Error, StateMap,
+    lock::Held,
     session::{Outcome, SessionInner},
     state_map::SessionState,
     tasks::TaskId,
@@ -83,41 +93,64 @@ impl<S: SessionState> Task<S> {
 
     /// Waits for the session's lock, in fair FIFO order with foreground
     /// events and other tasks, and returns the latest state.
+    ///
+    /// # Panics
+    ///
+    /// If this tokio task already holds the lock, through a clone of this
+    /// handle: that lock could never be granted.
     pub async fn lock(&mut self) -> Guard<'_, S> {
-        let session = &self.core.session;
-        let mut states = Arc::clone(&session.states).lock_owned().await;
+        let mut states = self.core.session.lock.acquire(self.core.handler).await;
         states.ensure::<S>();
         Guard {
             states: Some(states),
             task: &self.core,
             actions: Vec::new(),
-            locked_at: Instant::now(),
             state: PhantomData,
         }
     }
 
-    /// Queues a foreground event in the session, as a client would.
+    /// One all-or-nothing lock section: `section`'s changes are published
+    /// if it returns `Ok` and rolled back if it returns `Err`, which is
+    /// handed back. Its client actions follow the same rule.
+    pub async fn update<R, E>(
+        &mut self,
+        section: impl FnOnce(&mut Guard<'_, S>) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let mut guard = self.lock().await;
+        let result = section(&mut guard);
+        if result.is_err() {
+            guard.rollback();
+        }
+        result
+    }
+
+    /// Queues an event in the session's foreground line, behind what is
+    /// already waiting, as a handler's chained event would be. A background
+    /// handler starts when its turn comes. Nothing is queued once the task
+    /// is cancelled.
     pub fn emit<A: Serialize>(&self, handler: HandlerId<A>, args: &A) -> Result<(), Error> {
         let job = self.core.session.prepare_chained(handler, args)?;
-        if !self.is_cancelled() {
-            self.core.session.enqueue(job);
-        }
+        self.core
+            .session
+            .enqueue_unless_cancelled(job, &self.core.cancelled);
         Ok(())
     }
 }
 
 /// Exclusive access to the session's state for a background task. Dropping
-/// it publishes the changes and releases the lock. Keep it short: never
-/// hold it across slow I/O.
+/// it publishes the changes and releases the lock, unless a panic is
+/// unwinding through it: then the changes since the last release or flush
+/// roll back. Keep it short: never hold it across slow I/O.
 pub struct Guard<'a, S> {
-    states: Option<OwnedMutexGuard<StateMap>>,
+    states: Option<Held>,
     task: &'a TaskCore,
     actions: Vec<Action>,
-    locked_at: Instant,
     state: PhantomData<fn() -> S>,
 }
 
 impl<S: SessionState> Guard<'_, S> {
+    /// Another state of the session, under the same lock (Reflex's
+    /// `get_state`).
     pub fn state<T: SessionState>(&mut self) -> &T {
         self.states().get::<T>()
     }
@@ -129,9 +162,14 @@ impl<S: SessionState> Guard<'_, S> {
     /// Publishes the changes so far without releasing the lock (a `yield`
     /// inside Reflex's `async with self`).
     pub fn flush(&mut self) {
-        let actions = std::mem::take(&mut self.actions);
-        let task = self.task;
-        publish(task, self.states(), actions, false);
+        self.settle(false);
+    }
+
+    /// Releases the lock and undoes the changes (and drops the actions)
+    /// since the guard was taken or last flushed.
+    pub fn rollback(mut self) {
+        self.settle(true);
+        self.states = None;
     }
 
     /// A client-side effect, sent when the guard is released or flushed.
@@ -140,43 +178,35 @@ impl<S: SessionState> Guard<'_, S> {
     }
 
     fn states(&mut self) -> &mut StateMap {
-        self.states.as_mut().expect("present until drop")
+        self.states.as_mut().expect("present until released")
+    }
+}
+
+impl<S> Guard<'_, S> {
+    /// Publishes the changes and actions so far, or discards them; either
+    /// way nothing is published once the task was cancelled.
+    fn settle(&mut self, discard: bool) {
+        let Some(states) = self.states.as_mut() else {
+            return;
+        };
+        self.task.session.settle(
+            states,
+            Outcome {
+                handler: self.task.handler,
+                seq: None,
+                actions: std::mem::take(&mut self.actions),
+                failure: None,
+                discard,
+                cancelled: Some(&self.task.cancelled),
+            },
+        );
     }
 }
 
 impl<S> Drop for Guard<'_, S> {
     fn drop(&mut self) {
-        // A panic unwinding through the guard rolls back to the last release.
-        let Some(mut states) = self.states.take() else {
-            return;
-        };
-        let task = self.task;
-        let actions = std::mem::take(&mut self.actions);
-        publish(task, &mut states, actions, std::thread::panicking());
-        let held = self.locked_at.elapsed();
-        if held > task.session.config.lock_hold_warning {
-            tracing::warn!(
-                handler = task.handler,
-                held_ms = held.as_millis() as u64,
-                "background task held the session lock too long"
-            );
-        }
+        self.settle(std::thread::panicking());
     }
-}
-
-/// Publishes a task's changes, or discards them, unless it was cancelled.
-fn publish(task: &TaskCore, states: &mut StateMap, actions: Vec<Action>, discard: bool) {
-    task.session.settle(
-        states,
-        Outcome {
-            handler: task.handler,
-            seq: None,
-            actions,
-            failure: None,
-            discard,
-            cancelled: Some(&task.cancelled),
-        },
-    );
 }
 
 impl<S: SessionState> Deref for Guard<'_, S> {
@@ -185,7 +215,7 @@ impl<S: SessionState> Deref for Guard<'_, S> {
     fn deref(&self) -> &S {
         self.states
             .as_ref()
-            .expect("present until drop")
+            .expect("present until released")
             .existing::<S>()
     }
 }

@@ -4,6 +4,11 @@
 //! polling flag in user code. The flag that also gets set is for the one
 //! place an abort cannot reach: a guard being released at that very moment,
 //! which must then roll back instead of publishing.
+//!
+//! A task leaves the table when it is cancelled or ends, but it counts as
+//! work in its session (for expiry and shutdown) until its future is really
+//! gone: a [`Slot`] inside the future does that bookkeeping when it drops,
+//! whether the task returned, panicked or was aborted.
 
 use std::{
     collections::BTreeMap,
@@ -48,7 +53,8 @@ struct Running {
     handler: &'static str,
     supersede_key: Option<String>,
     cancelled: Arc<AtomicBool>,
-    abort: AbortHandle,
+    /// Set right after the spawn (see `spawn_task`).
+    abort: Option<AbortHandle>,
 }
 
 #[derive(Default)]
@@ -68,12 +74,23 @@ impl TaskTable {
             .collect()
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        lock(&self.running).is_empty()
-    }
-
     fn remove(&self, id: TaskId) -> Option<Running> {
         lock(&self.running).remove(&id)
+    }
+}
+
+/// A running task's place in its session, given back when the task's future
+/// is dropped.
+struct Slot {
+    session: Arc<SessionInner>,
+    id: TaskId,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.session.tasks.remove(self.id);
+        self.session.touch();
+        self.session.task_done();
     }
 }
 
@@ -84,16 +101,6 @@ impl SessionInner {
         call: Background,
         supersede_key: Option<String>,
     ) -> TaskId {
-        if let Some(key) = &supersede_key {
-            let superseded: Vec<TaskId> = lock(&self.tasks.running)
-                .iter()
-                .filter(|(_, running)| running.supersede_key.as_ref() == Some(key))
-                .map(|(&id, _)| id)
-                .collect();
-            for id in superseded {
-                self.cancel(id);
-            }
-        }
         let id = TaskId(self.tasks.next_id.fetch_add(1, Ordering::Relaxed) + 1);
         let cancelled = Arc::new(AtomicBool::new(false));
         let future = call(TaskCore {
@@ -102,45 +109,79 @@ impl SessionInner {
             handler,
             cancelled: Arc::clone(&cancelled),
         });
+        {
+            // Superseding and registering under one lock, so two starts
+            // racing on different threads still leave one instance running.
+            let mut running = lock(&self.tasks.running);
+            if let Some(key) = &supersede_key {
+                let superseded: Vec<TaskId> = running
+                    .iter()
+                    .filter(|(_, task)| task.supersede_key.as_ref() == Some(key))
+                    .map(|(&id, _)| id)
+                    .collect();
+                for old in superseded {
+                    if let Some(task) = running.remove(&old) {
+                        self.stop(task);
+                    }
+                }
+            }
+            // Registered before it can run, so even an instant task is listed
+            // until it ends and a cancel can always find it.
+            running.insert(
+                id,
+                Running {
+                    handler,
+                    supersede_key,
+                    cancelled: Arc::clone(&cancelled),
+                    abort: None,
+                },
+            );
+        }
+        self.task_added();
+        let slot = Slot {
+            session: Arc::clone(self),
+            id,
+        };
         let session = Arc::clone(self);
         let span =
             tracing::info_span!("task", session = %self.token.log_tag(), handler, task = id.0);
-        // Registered before it can run, so even an instant task is listed
-        // until it ends and a cancel can always find it.
-        let mut running = lock(&self.tasks.running);
+        // Spawned with no lock held: a runtime that is shutting down drops
+        // the future, and so the slot, inside `spawn`.
         let join = tokio::spawn(
             async move {
+                let _slot = slot;
                 let outcome = AssertUnwindSafe(future).catch_unwind().await;
-                session.tasks.remove(id);
                 if let Some(notice) = failure_notice(handler, outcome) {
-                    session.publish_notice(notice);
+                    session.publish_task_failure(notice, &cancelled);
                 }
             }
             .instrument(span),
         );
-        running.insert(
-            id,
-            Running {
-                handler,
-                supersede_key,
-                cancelled,
-                abort: join.abort_handle(),
-            },
-        );
+        match lock(&self.tasks.running).get_mut(&id) {
+            Some(task) => task.abort = Some(join.abort_handle()),
+            // Cancelled before it got its handle (or already over): stop it.
+            None => join.abort(),
+        }
         id
     }
 
     /// Stops a task at its next await. Returns whether it was running.
     pub(crate) fn cancel(&self, id: TaskId) -> bool {
-        let Some(running) = self.tasks.remove(id) else {
+        let Some(task) = self.tasks.remove(id) else {
             return false;
         };
+        self.stop(task);
+        true
+    }
+
+    fn stop(&self, task: Running) {
         {
             // See `SessionInner::settle`: the flag is read under this lock.
             let _outbox = lock(&self.outbox);
-            running.cancelled.store(true, Ordering::SeqCst);
+            task.cancelled.store(true, Ordering::SeqCst);
         }
-        running.abort.abort();
-        true
+        if let Some(abort) = task.abort {
+            abort.abort();
+        }
     }
 }

@@ -1,20 +1,29 @@
-//! A small app and a client mirror shared by the engine's integration tests.
+//! What the engine's integration tests share: a counter state with a few
+//! handlers, a client that mirrors the document exactly as the browser does,
+//! and a capture of the engine's logs.
+//!
+//! The client checks the stream on every message it applies: each versioned
+//! update must be the next version, never a repeat and never a skip, so
+//! every test that reads through it also checks that.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use serde::{Deserialize, Serialize};
 use stateside::{
-    App, ClientEvent, Config, Cx, Engine, HandlerId, SessionHandle, State, Submitted, Task,
+    App, ClientEvent, Config, Cx, Engine, HandlerId, Notice, SessionHandle, State, Submitted, Task,
 };
 use stateside_wire::{Document, ServerMessage};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 
 #[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Counter {
     pub count: i64,
-    /// The order in which foreground events ran, by their tag.
+    /// The order in which things happened, by their tag.
     pub log: Vec<String>,
 }
 
@@ -38,9 +47,11 @@ async fn record(mut cx: Cx<Counter>, tag: String) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Records `start:tag`, sleeps holding the lock, then records `end:tag`.
 async fn slow_record(mut cx: Cx<Counter>, (tag, ms): (String, u64)) -> anyhow::Result<()> {
+    cx.log.push(format!("start:{tag}"));
     tokio::time::sleep(Duration::from_millis(ms)).await;
-    cx.log.push(tag);
+    cx.log.push(format!("end:{tag}"));
     Ok(())
 }
 
@@ -61,6 +72,7 @@ async fn sleep_then_record(
     Ok(())
 }
 
+/// The shared handlers, for a test to add its own to.
 pub fn app() -> App {
     App::new()
         .on(INCREMENT, increment)
@@ -70,8 +82,17 @@ pub fn app() -> App {
         .background(SLEEP_THEN_RECORD, sleep_then_record)
 }
 
+/// Defaults, except a stream buffer deep enough that a test reading its
+/// stream only now and then never lags.
+pub fn config() -> Config {
+    Config {
+        stream_buffer: 1 << 16,
+        ..Config::default()
+    }
+}
+
 pub fn engine() -> Engine {
-    Engine::new(app(), Config::default())
+    Engine::new(app(), config())
 }
 
 /// A client of one session: numbers its events and mirrors the document
@@ -79,23 +100,32 @@ pub fn engine() -> Engine {
 pub struct Client {
     pub session: SessionHandle,
     pub document: Document,
+    /// Every message received, in order.
+    pub received: Vec<Arc<ServerMessage>>,
     next_seq: u64,
-    stream: tokio::sync::broadcast::Receiver<std::sync::Arc<ServerMessage>>,
+    stream: broadcast::Receiver<Arc<ServerMessage>>,
 }
 
 impl Client {
     pub fn connect(session: SessionHandle) -> Self {
-        let subscription = session.subscribe(None);
-        let mut document = Document::default();
-        for message in &subscription.backlog {
-            document.apply(message).expect("backlog applies");
-        }
-        Self {
+        Self::resume(session, Document::default(), None)
+    }
+
+    /// Reconnects with the document a client kept, as after a dropped
+    /// connection: the server sends what was missed.
+    pub fn resume(session: SessionHandle, document: Document, since: Option<u64>) -> Self {
+        let subscription = session.subscribe(since);
+        let mut client = Self {
+            next_seq: session.next_seq(),
             session,
             document,
-            next_seq: 1,
+            received: Vec::new(),
             stream: subscription.live,
+        };
+        for message in subscription.backlog {
+            client.apply(message);
         }
+        client
     }
 
     pub fn send<A: Serialize>(&mut self, handler: HandlerId<A>, args: A) -> Submitted {
@@ -105,19 +135,63 @@ impl Client {
         self.session.submit(event).expect("event accepted")
     }
 
-    /// Applies stream messages until `done` holds for the mirrored counter.
-    pub async fn until(&mut self, done: impl Fn(&Counter) -> bool) -> Counter {
-        tokio::time::timeout(Duration::from_secs(20), async {
+    /// The seq of the last event sent.
+    pub fn last_seq(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    fn apply(&mut self, message: Arc<ServerMessage>) {
+        if let ServerMessage::Update(update) = &*message
+            && !update.ops.is_empty()
+        {
+            assert_eq!(
+                update.version,
+                self.document.version() + 1,
+                "versions must follow each other"
+            );
+        }
+        self.document.apply(&message).expect("message applies");
+        self.received.push(message);
+    }
+
+    /// Receives and applies the next message.
+    pub async fn recv(&mut self) -> Arc<ServerMessage> {
+        let message = match self.stream.recv().await {
+            Ok(message) => message,
+            Err(RecvError::Lagged(_)) => panic!("test stream lagged"),
+            Err(RecvError::Closed) => panic!("stream closed"),
+        };
+        self.apply(Arc::clone(&message));
+        message
+    }
+
+    /// Applies whatever has already arrived, without waiting.
+    pub fn catch_up(&mut self) {
+        while let Ok(message) = self.stream.try_recv() {
+            self.apply(message);
+        }
+    }
+
+    /// Whether the stream has ended (the server closed it).
+    pub async fn is_closed(&mut self) -> bool {
+        loop {
+            match self.stream.recv().await {
+                Ok(message) => self.apply(message),
+                Err(RecvError::Closed) => return true,
+                Err(RecvError::Lagged(_)) => return false,
+            }
+        }
+    }
+
+    /// Applies stream messages until `done` holds for the mirrored state.
+    pub async fn until<S: State>(&mut self, done: impl Fn(&S) -> bool) -> S {
+        tokio::time::timeout(Duration::from_secs(60), async {
             loop {
-                let counter: Counter = self.document.state().unwrap();
-                if done(&counter) {
-                    return counter;
+                let state: S = self.document.state().unwrap();
+                if done(&state) {
+                    return state;
                 }
-                match self.stream.recv().await {
-                    Ok(message) => self.document.apply(&message).expect("update applies"),
-                    Err(RecvError::Lagged(_)) => panic!("test stream lagged"),
-                    Err(RecvError::Closed) => panic!("stream closed"),
-                }
+                self.recv().await;
             }
         })
         .await
@@ -125,16 +199,97 @@ impl Client {
     }
 
     /// Waits until every sent event is acknowledged.
-    pub async fn settled(&mut self) -> Counter {
-        let target = self.next_seq - 1;
-        tokio::time::timeout(Duration::from_secs(20), async {
+    pub async fn settled<S: State>(&mut self) -> S {
+        let target = self.last_seq();
+        tokio::time::timeout(Duration::from_secs(60), async {
             while self.document.acked() < target {
-                let message = self.stream.recv().await.expect("stream open");
-                self.document.apply(&message).expect("update applies");
+                self.recv().await;
             }
         })
         .await
         .expect("all events acknowledged");
         self.document.state().unwrap()
+    }
+
+    /// The error notices received so far.
+    pub fn notices(&self) -> Vec<Notice> {
+        self.received
+            .iter()
+            .filter_map(|message| match &**message {
+                ServerMessage::Update(update) => update.error.clone(),
+                ServerMessage::Snapshot { .. } => None,
+            })
+            .collect()
+    }
+
+    /// The versions of the patches received so far.
+    pub fn versions(&self) -> Vec<u64> {
+        self.received
+            .iter()
+            .filter_map(|message| match &**message {
+                ServerMessage::Update(update) if !update.ops.is_empty() => Some(update.version),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Waits for the session to be quiet (every event acknowledged, nothing
+    /// queued, no task left) and checks the mirror against the server's
+    /// state.
+    pub async fn quiesce<S: State + PartialEq + std::fmt::Debug + Send + Sync>(&mut self) -> S {
+        self.settled::<S>().await;
+        tokio::time::timeout(Duration::from_secs(60), async {
+            while !self.session.is_quiet() {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await
+        .expect("the session went quiet");
+        assert!(self.session.tasks().is_empty());
+        let server: S = self.session.read(|state: &S| state.clone()).await;
+        self.catch_up();
+        assert_eq!(self.document.state::<S>().unwrap(), server);
+        server
+    }
+}
+
+/// Log lines written while the returned guard lives, on this thread (so,
+/// under a current-thread runtime, by every task of the test).
+pub fn capture_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// The captured lines that contain `needle`.
+    pub fn lines_with(&self, needle: &str) -> Vec<String> {
+        self.text()
+            .lines()
+            .filter(|line| line.contains(needle))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
