@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use stateside_leptos::{use_field, use_state, use_stateside};
 use stateside_wire::{HandlerId, State};
 
+use crate::demos::DemoGuide;
+
 /// How far the background count goes.
 pub const BACKGROUND_TARGET: u32 = 10;
 
@@ -101,6 +103,7 @@ pub fn HomePage() -> impl IntoView {
     let progress = move || format!("{}%", background.get() * 100 / BACKGROUND_TARGET);
 
     view! {
+        <DemoGuide />
         <section class="card">
             <h1>"Counter"</h1>
             <p class="lead">"State lives on the server. Try the slow button, then +1 at once."</p>

@@ -3,6 +3,7 @@
 //! static site files, and the app's own axum routes.
 
 mod config;
+mod mock_api;
 
 use std::error::Error;
 
@@ -28,7 +29,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
     // sets, falling back to Leptos's defaults.
     let conf = get_configuration(None)?;
     let addr = conf.leptos_options.site_addr;
-    let engine = Engine::new(app::handlers(), settings.engine_config());
+    let engine = Engine::new(
+        app::handlers(&mock_api::products_url(addr))?,
+        settings.engine_config(),
+    );
+    app::observe_engine(engine.clone());
     engine.spawn_expiry();
     let app = router(conf.leptos_options, app_routes()).layer(Extension(engine.clone()));
 
@@ -62,6 +67,7 @@ fn app_routes() -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(STREAM_PATH, get(stream))
+        .merge(mock_api::routes())
 }
 
 /// Leptos pages and server functions, then `extra`, with static files from
