@@ -2,13 +2,19 @@
 //! same binary is configured the same way by hand, by scripts and in CI.
 //! Where the site is served comes from Leptos's own `LEPTOS_*` variables.
 
-use std::time::Duration;
+use std::{path::PathBuf, str::FromStr, sync::Arc, time::Duration};
 
 use clap::Parser;
+use stateside::{App, Engine, FileStore, StoreError};
 
 #[derive(Debug, Parser)]
 #[command(version, about = "The Stateside demo server")]
 pub struct Settings {
+    /// Where sessions live: `memory` (lost on restart), or `file:PATH`
+    /// (an embedded database that survives restarts and crashes).
+    #[arg(long, env = "STATESIDE_STORE", default_value = "memory")]
+    pub store: StoreChoice,
+
     /// Free sessions idle this long (no events, no tab, no task), e.g. "1h".
     #[arg(long, env = "STATESIDE_IDLE_TTL", default_value = "1h", value_parser = humantime::parse_duration)]
     pub idle_ttl: Duration,
@@ -30,8 +36,38 @@ pub struct Settings {
     pub shutdown_grace: Duration,
 }
 
+/// The `--store` setting.
+#[derive(Clone, Debug)]
+pub enum StoreChoice {
+    Memory,
+    File(PathBuf),
+}
+
+impl FromStr for StoreChoice {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.split_once(':') {
+            None if text == "memory" => Ok(Self::Memory),
+            Some(("file", path)) if !path.is_empty() => Ok(Self::File(path.into())),
+            _ => Err(format!("`{text}`: expected `memory` or `file:PATH`")),
+        }
+    }
+}
+
 impl Settings {
-    pub fn engine_config(&self) -> stateside::Config {
+    /// The engine for `app`, on the chosen store.
+    pub fn engine(&self, app: App) -> Result<Engine, StoreError> {
+        let config = self.engine_config();
+        Ok(match &self.store {
+            StoreChoice::Memory => Engine::new(app, config),
+            StoreChoice::File(path) => {
+                Engine::with_store(app, config, Arc::new(FileStore::open(path)?))
+            }
+        })
+    }
+
+    fn engine_config(&self) -> stateside::Config {
         stateside::Config {
             idle_ttl: self.idle_ttl,
             lock_hold_warning: self.lock_warning,

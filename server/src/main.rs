@@ -29,10 +29,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     // sets, falling back to Leptos's defaults.
     let conf = get_configuration(None)?;
     let addr = conf.leptos_options.site_addr;
-    let engine = Engine::new(
-        app::handlers(&mock_api::products_url(addr))?,
-        settings.engine_config(),
-    );
+    let engine = settings.engine(app::handlers(&mock_api::products_url(addr))?)?;
     app::observe_engine(engine.clone());
     engine.spawn_expiry();
     let app = router(conf.leptos_options, app_routes()).layer(Extension(engine.clone()));

@@ -35,9 +35,10 @@ pub const UNKNOWN_SESSION: &str = "unknown or expired session";
 #[server(prefix = "/stateside", endpoint = "open")]
 pub async fn open_session(resume: Option<String>) -> Result<SessionInfo, ServerFnError> {
     let engine = engine().await?;
-    let existing = resume
-        .and_then(|token| token.parse().ok())
-        .and_then(|token| engine.session(&token));
+    let existing = match resume.and_then(|token| token.parse().ok()) {
+        Some(token) => engine.resume(&token).await.map_err(ServerFnError::new)?,
+        None => None,
+    };
     let session = existing.unwrap_or_else(|| engine.create_session());
     Ok(SessionInfo {
         token: session.token().to_string(),
@@ -54,10 +55,13 @@ pub async fn send_events(
     use stateside::{Error, Submitted};
 
     let engine = engine().await?;
-    let session = token
+    let token = token
         .parse()
-        .ok()
-        .and_then(|token| engine.session(&token))
+        .map_err(|_| ServerFnError::new(UNKNOWN_SESSION))?;
+    let session = engine
+        .resume(&token)
+        .await
+        .map_err(ServerFnError::new)?
         .ok_or_else(|| ServerFnError::new(UNKNOWN_SESSION))?;
     let mut receipts = Vec::with_capacity(events.len());
     for event in events {

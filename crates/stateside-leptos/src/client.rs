@@ -117,6 +117,9 @@ async fn open() {
     with_client(|client| {
         client.reconnecting = false;
         let since = if client.token.as_deref() == Some(info.token.as_str()) {
+            // Resend whatever the server does not have: after a crash it
+            // may have fewer events than it had received.
+            client.delivered = info.next_seq - 1;
             Some(client.stateside.document.with_untracked(|d| d.version()))
         } else {
             // A new session (first visit, or the old one is gone): whatever

@@ -42,8 +42,10 @@ pub async fn stream(
     let Ok(token) = query.token.parse::<SessionToken>() else {
         return (StatusCode::BAD_REQUEST, "malformed session token").into_response();
     };
-    let Some(session) = engine.session(&token) else {
-        return (StatusCode::NOT_FOUND, crate::api::UNKNOWN_SESSION).into_response();
+    let session = match engine.resume(&token).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return (StatusCode::NOT_FOUND, crate::api::UNKNOWN_SESSION).into_response(),
+        Err(error) => return (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
     };
     let since = headers
         .get("last-event-id")

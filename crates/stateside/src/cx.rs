@@ -112,6 +112,11 @@ impl<S: SessionState> Cx<S> {
         self.core.states().get_mut::<T>()
     }
 
+    /// Every state of the session, for helpers that work across states.
+    pub fn states(&mut self) -> &mut StateMap {
+        self.core.states()
+    }
+
     /// Publishes the changes so far at once, so the page can show a spinner
     /// before the slow part. They become the point a failure rolls back to.
     pub fn flush(&mut self) {

@@ -11,7 +11,12 @@ use std::{
 
 use tokio::time::Instant;
 
-use crate::{App, Config, SessionHandle, SessionToken, session::lock};
+use crate::{
+    App, Config, SessionHandle, SessionToken,
+    session::Origin,
+    session::lock,
+    store::{Store, StoreError, StoredSession, persister::Persister},
+};
 
 /// All sessions of the process. Cheap to clone: an `Arc` inside.
 #[derive(Clone)]
@@ -24,16 +29,31 @@ struct EngineInner {
     config: Arc<Config>,
     closing: Arc<AtomicBool>,
     sessions: Mutex<HashMap<SessionToken, SessionHandle>>,
+    /// A durable store and its writer, or `None` for memory only.
+    store: Option<(Arc<dyn Store>, Persister)>,
 }
 
 impl Engine {
+    /// An engine whose sessions live in memory only.
     pub fn new(app: App, config: Config) -> Self {
+        Self::build(app, config, None)
+    }
+
+    /// An engine whose sessions are saved to `store` and come back from it
+    /// after a restart. Must be called inside a tokio runtime.
+    pub fn with_store(app: App, config: Config, store: Arc<dyn Store>) -> Self {
+        let persister = Persister::spawn(Arc::clone(&store));
+        Self::build(app, config, Some((store, persister)))
+    }
+
+    fn build(app: App, config: Config, store: Option<(Arc<dyn Store>, Persister)>) -> Self {
         Self {
             inner: Arc::new(EngineInner {
                 app: Arc::new(app),
                 config: Arc::new(config),
                 closing: Arc::default(),
                 sessions: Mutex::default(),
+                store,
             }),
         }
     }
@@ -45,18 +65,57 @@ impl Engine {
     /// Creates a session with a fresh random token.
     pub fn create_session(&self) -> SessionHandle {
         let token = SessionToken::random();
-        let session = SessionHandle::new(
-            token,
-            Arc::clone(&self.inner.app),
-            Arc::clone(&self.inner.config),
-            Arc::clone(&self.inner.closing),
-        );
+        let session = self.start(token, StoredSession::default());
         lock(&self.inner.sessions).insert(token, session.clone());
         session
     }
 
+    /// A session this process has in memory.
     pub fn session(&self, token: &SessionToken) -> Option<SessionHandle> {
         lock(&self.inner.sessions).get(token).cloned()
+    }
+
+    /// A session from memory or, failing that, from the store: after a
+    /// restart, this is how a returning tab gets its session back.
+    pub async fn resume(&self, token: &SessionToken) -> Result<Option<SessionHandle>, StoreError> {
+        if let Some(session) = self.session(token) {
+            return Ok(Some(session));
+        }
+        let Some((store, _)) = &self.inner.store else {
+            return Ok(None);
+        };
+        let (store, key) = (Arc::clone(store), *token);
+        let loaded = tokio::task::spawn_blocking(move || store.load(&key))
+            .await
+            .map_err(StoreError::new)??;
+        let Some(bytes) = loaded else {
+            return Ok(None);
+        };
+        let stored = StoredSession::decode(&bytes)?;
+        let mut sessions = lock(&self.inner.sessions);
+        // Another request may have restored it while we read.
+        let session = sessions
+            .entry(*token)
+            .or_insert_with(|| self.start(*token, stored))
+            .clone();
+        Ok(Some(session))
+    }
+
+    fn start(&self, token: SessionToken, stored: StoredSession) -> SessionHandle {
+        SessionHandle::new(
+            token,
+            Arc::clone(&self.inner.app),
+            Arc::clone(&self.inner.config),
+            Arc::clone(&self.inner.closing),
+            Origin {
+                stored,
+                persister: self
+                    .inner
+                    .store
+                    .as_ref()
+                    .map(|(_, persister)| persister.clone()),
+            },
+        )
     }
 
     pub fn session_count(&self) -> usize {
@@ -68,9 +127,27 @@ impl Engine {
     pub fn expire_idle(&self) -> usize {
         let now = Instant::now();
         let mut sessions = lock(&self.inner.sessions);
-        let before = sessions.len();
-        sessions.retain(|_, session| !session.try_expire(now));
-        before - sessions.len()
+        let mut expired = Vec::new();
+        sessions.retain(|token, session| {
+            let expire = session.try_expire(now);
+            if expire {
+                expired.push(*token);
+            }
+            !expire
+        });
+        drop(sessions);
+        let count = expired.len();
+        if let (Some((store, _)), false) = (&self.inner.store, expired.is_empty()) {
+            let store = Arc::clone(store);
+            tokio::task::spawn_blocking(move || {
+                for token in &expired {
+                    if let Err(error) = store.remove(token) {
+                        tracing::warn!(%error, "could not remove an expired session");
+                    }
+                }
+            });
+        }
+        count
     }
 
     /// First step of a shutdown: refuse new events and end every stream, so

@@ -36,9 +36,9 @@ pub(crate) struct SessionLock {
 }
 
 impl SessionLock {
-    pub(crate) fn new(warn_after: Duration) -> Self {
+    pub(crate) fn new(warn_after: Duration, states: StateMap) -> Self {
         Self {
-            states: Arc::default(),
+            states: Arc::new(tokio::sync::Mutex::new(states)),
             holder: Arc::default(),
             warn_after,
         }

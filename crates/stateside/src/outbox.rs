@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use stateside_wire::{Action, Notice, PatchOperation, ServerMessage, Update};
 use tokio::sync::broadcast;
 
-use crate::sequencer::AckWatermark;
+use crate::{sequencer::AckWatermark, store::StoredSession};
 
 /// A subscriber's start: what it missed, then the live feed.
 pub struct Subscription {
@@ -17,8 +17,11 @@ pub struct Subscription {
 
 pub(crate) struct Outbox {
     version: u64,
+    /// What clients have been told is applied. With a durable store this
+    /// trails `applied` until the store has the events.
     acked: u64,
-    acks: AckWatermark,
+    applied: AckWatermark,
+    durable: bool,
     /// The document as clients see it at `version`: the base of every diff.
     pub(crate) document: Map<String, Value>,
     ring: VecDeque<Arc<ServerMessage>>,
@@ -31,12 +34,20 @@ pub(crate) struct Outbox {
 }
 
 impl Outbox {
-    pub(crate) fn new(ring_capacity: usize, stream_buffer: usize) -> Self {
+    /// An outbox that starts from `stored` (or from nothing). `durable`
+    /// holds acks back until [`confirm_persisted`](Self::confirm_persisted).
+    pub(crate) fn new(
+        ring_capacity: usize,
+        stream_buffer: usize,
+        stored: StoredSession,
+        durable: bool,
+    ) -> Self {
         Self {
-            version: 0,
-            acked: 0,
-            acks: AckWatermark::default(),
-            document: Map::new(),
+            version: stored.version,
+            acked: stored.applied_through,
+            applied: AckWatermark::resumed(stored.applied_through),
+            durable,
+            document: stored.document,
             ring: VecDeque::with_capacity(ring_capacity.min(16)),
             ring_capacity,
             stream_buffer: stream_buffer.max(1),
@@ -49,7 +60,33 @@ impl Outbox {
     }
 
     pub(crate) fn mark_applied(&mut self, seq: u64) {
-        self.acked = self.acks.applied(seq);
+        let through = self.applied.applied(seq);
+        if !self.durable {
+            self.acked = through;
+        }
+    }
+
+    pub(crate) fn applied_through(&self) -> u64 {
+        self.applied.through()
+    }
+
+    /// The record a store keeps of this session.
+    pub(crate) fn stored(&self) -> Vec<u8> {
+        serde_json::to_vec(&StoredSession {
+            version: self.version,
+            applied_through: self.applied.through(),
+            document: &self.document,
+        })
+        .expect("a JSON map serialises")
+    }
+
+    /// The store has every event up to `through`: acknowledge them.
+    pub(crate) fn confirm_persisted(&mut self, through: u64) {
+        if through > self.acked {
+            self.acked = through;
+            let message = Arc::new(ServerMessage::Update(self.ack_update()));
+            self.send_live(message);
+        }
     }
 
     pub(crate) fn has_subscribers(&self) -> bool {

@@ -34,6 +34,14 @@ impl<T> Sequencer<T> {
         }
     }
 
+    /// A sequencer that already took every seq up to `applied_through`.
+    pub(crate) fn resumed(window: u64, applied_through: u64) -> Self {
+        Self {
+            next: applied_through + 1,
+            ..Self::new(window)
+        }
+    }
+
     pub(crate) fn next(&self) -> u64 {
         self.next
     }
@@ -74,6 +82,17 @@ pub(crate) struct AckWatermark {
 }
 
 impl AckWatermark {
+    pub(crate) fn resumed(through: u64) -> Self {
+        Self {
+            through,
+            ahead: BTreeSet::new(),
+        }
+    }
+
+    pub(crate) fn through(&self) -> u64 {
+        self.through
+    }
+
     pub(crate) fn applied(&mut self, seq: u64) -> u64 {
         self.ahead.insert(seq);
         while self.ahead.remove(&(self.through + 1)) {

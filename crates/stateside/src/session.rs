@@ -10,7 +10,7 @@
 //! and shutdown trust it for that.
 
 use std::sync::{
-    Arc, Mutex,
+    Arc, Mutex, Weak,
     atomic::{AtomicBool, AtomicUsize, Ordering},
 };
 
@@ -24,6 +24,7 @@ use crate::{
     lock::SessionLock,
     outbox::{Outbox, Subscription},
     sequencer::{Offer, Sequencer},
+    store::{StoredSession, persister::Persister},
     tasks::TaskTable,
 };
 
@@ -60,6 +61,17 @@ pub(crate) struct SessionInner {
     /// so an event that raced the expiry is refused instead of lost.
     expired: AtomicBool,
     last_active: Mutex<Instant>,
+    /// Saves to a durable store, if the engine has one.
+    persister: Option<Persister>,
+    /// A save is scheduled (see [`Persister`]).
+    pub(crate) dirty: AtomicBool,
+    this: Weak<SessionInner>,
+}
+
+/// Where a session starts: from nothing, or from what a store kept.
+pub(crate) struct Origin {
+    pub(crate) stored: StoredSession,
+    pub(crate) persister: Option<Persister>,
 }
 
 /// A handle to a live session. Cloning is an `Arc` increment; the session
@@ -75,16 +87,29 @@ impl SessionHandle {
         app: Arc<App>,
         config: Arc<Config>,
         closing: Arc<AtomicBool>,
+        origin: Origin,
     ) -> Self {
+        let Origin { stored, persister } = origin;
         let (mailbox, receiver) = mpsc::unbounded_channel();
         // The actor holds a weak reference: it can take a job only once this
         // `Arc` exists, since jobs arrive through it.
         let inner = Arc::new_cyclic(|session| SessionInner {
             token,
             app,
-            outbox: Mutex::new(Outbox::new(config.replay_ring, config.stream_buffer)),
-            sequencer: Mutex::new(Sequencer::new(config.seq_window)),
-            lock: SessionLock::new(config.lock_hold_warning),
+            sequencer: Mutex::new(Sequencer::resumed(
+                config.seq_window,
+                stored.applied_through,
+            )),
+            lock: SessionLock::new(
+                config.lock_hold_warning,
+                StateMap::restored(stored.document.clone()),
+            ),
+            outbox: Mutex::new(Outbox::new(
+                config.replay_ring,
+                config.stream_buffer,
+                stored,
+                persister.is_some(),
+            )),
             config,
             tasks: TaskTable::default(),
             mailbox,
@@ -95,6 +120,9 @@ impl SessionHandle {
             gap_watched: AtomicBool::new(false),
             expired: AtomicBool::new(false),
             last_active: Mutex::new(Instant::now()),
+            persister,
+            dirty: AtomicBool::new(false),
+            this: session.clone(),
         });
         Self { inner }
     }
@@ -358,6 +386,8 @@ impl SessionInner {
         }
         if !ops.is_empty() || !actions.is_empty() || failure.is_some() || outcome.seq.is_some() {
             outbox.publish(ops, actions, failure);
+            drop(outbox);
+            self.persist();
         }
         published
     }
@@ -367,6 +397,15 @@ impl SessionInner {
         let mut outbox = lock(&self.outbox);
         outbox.mark_applied(seq);
         outbox.publish(Vec::new(), Vec::new(), failure);
+        drop(outbox);
+        self.persist();
+    }
+
+    /// Schedules a save, with a durable store.
+    fn persist(&self) {
+        if let (Some(persister), Some(this)) = (&self.persister, self.this.upgrade()) {
+            persister.mark_dirty(&this);
+        }
     }
 
     /// Tells the client a task failed, unless it was cancelled meanwhile.

@@ -54,9 +54,20 @@ struct Slot {
 #[derive(Default)]
 pub struct StateMap {
     slots: Vec<Slot>,
+    /// States restored from a store, as JSON until first used: only then is
+    /// their Rust type known.
+    dormant: Map<String, Value>,
 }
 
 impl StateMap {
+    /// The states of a restored session, from its published document.
+    pub(crate) fn restored(document: Map<String, Value>) -> Self {
+        Self {
+            slots: Vec::new(),
+            dormant: document,
+        }
+    }
+
     /// Read access. A state the session has never touched reads as its
     /// default, created on the spot (like a Reflex substate).
     pub fn get<S: SessionState>(&mut self) -> &S {
@@ -124,13 +135,32 @@ impl StateMap {
         if let Some(index) = self.slots.iter().position(|slot| slot.type_id == type_id) {
             return index;
         }
-        // A new state counts as changed, so the next commit sends it.
-        self.slots.push(Slot {
-            name: S::NAME,
-            type_id,
-            value: Box::new(S::default()),
-            baseline: Some(Box::new(S::default())),
-        });
+        let slot = match self
+            .dormant
+            .remove(S::NAME)
+            .map(serde_json::from_value::<S>)
+        {
+            // Clients already have it: not a change.
+            Some(Ok(restored)) => Slot {
+                name: S::NAME,
+                type_id,
+                value: Box::new(restored),
+                baseline: None,
+            },
+            unknown => {
+                if let Some(Err(error)) = unknown {
+                    tracing::warn!(state = S::NAME, %error, "stored state unreadable; using the default");
+                }
+                // A new state counts as changed, so the next commit sends it.
+                Slot {
+                    name: S::NAME,
+                    type_id,
+                    value: Box::new(S::default()),
+                    baseline: Some(Box::new(S::default())),
+                }
+            }
+        };
+        self.slots.push(slot);
         self.slots.len() - 1
     }
 }

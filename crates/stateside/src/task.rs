@@ -177,7 +177,8 @@ impl<S: SessionState> Guard<'_, S> {
         self.actions.push(action);
     }
 
-    fn states(&mut self) -> &mut StateMap {
+    /// Every state of the session, for helpers that work across states.
+    pub fn states(&mut self) -> &mut StateMap {
         self.states.as_mut().expect("present until released")
     }
 }

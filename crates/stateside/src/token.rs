@@ -16,6 +16,11 @@ impl SessionToken {
         Self(u128::from_le_bytes(bytes))
     }
 
+    /// The token as a number, for stores that key by it.
+    pub fn as_u128(&self) -> u128 {
+        self.0
+    }
+
     /// A short, non-secret tag for logs.
     pub fn log_tag(&self) -> String {
         format!("{:08x}", (self.0 >> 96) as u32)
