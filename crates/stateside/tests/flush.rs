@@ -92,7 +92,11 @@ async fn a_flush_inside_a_guard_sends_two_patches() {
         .map(|version| {
             // Replay the stream up to each version to see what it showed.
             let mut document = stateside_wire::Document::default();
-            for message in client.received.iter().take_while(|m| m.version() <= version) {
+            for message in client
+                .received
+                .iter()
+                .take_while(|m| m.version() <= version)
+            {
                 document.apply(message).unwrap();
             }
             document.state::<Counter>().unwrap().count
