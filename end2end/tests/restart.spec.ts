@@ -3,6 +3,9 @@
 // This spec runs its own server (scripts/e2e.sh says where the binary is).
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import { openLive } from "./live";
 
@@ -18,8 +21,8 @@ function freePort(): Promise<number> {
   });
 }
 
-async function start(port: number): Promise<ChildProcess> {
-  const server = spawn(binary!, [], {
+async function start(port: number, args: string[] = []): Promise<ChildProcess> {
+  const server = spawn(binary!, args, {
     env: {
       ...process.env,
       LEPTOS_SITE_ROOT: siteRoot,
@@ -35,10 +38,11 @@ async function start(port: number): Promise<ChildProcess> {
   return server;
 }
 
-function stop(server: ChildProcess): Promise<void> {
+function stop(server: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   return new Promise((resolve) => {
+    if (server.exitCode !== null || server.signalCode !== null) return resolve();
     server.once("exit", () => resolve());
-    server.kill("SIGTERM");
+    server.kill(signal);
   });
 }
 
@@ -55,6 +59,7 @@ test("the page reconnects by itself after a server restart", async ({ page }) =>
     await stop(server);
     await expect(page.locator(".banner")).toHaveAttribute("data-status", "reconnecting");
     await plus.click(); // made while the server is down: kept, sent later
+    await expect(page.locator(".banner")).toHaveAttribute("data-unacked", "1");
 
     server = await start(port);
     await expect(page.locator(".banner")).toHaveAttribute("data-status", "live", {
@@ -65,6 +70,36 @@ test("the page reconnects by itself after a server restart", async ({ page }) =>
     await expect(page.getByTestId("count")).toHaveText("1");
     await plus.click();
     await expect(page.getByTestId("count")).toHaveText("2");
+  } finally {
+    await stop(server);
+  }
+});
+
+test("acknowledged clicks survive kill -9 on the file store, and the page resumes", async ({ page }) => {
+  const store = ["--store", `file:${join(mkdtempSync(join(tmpdir(), "stateside-")), "sessions.redb")}`];
+  const port = await freePort();
+  let server = await start(port, store);
+  try {
+    await openLive(page, `http://127.0.0.1:${port}/`);
+    const plus = page.getByRole("button", { name: "+1", exact: true });
+    for (let i = 0; i < 3; i++) await plus.click();
+    await expect(page.getByTestId("count")).toHaveText("3");
+    // Acknowledged means saved: nothing is left waiting for an ack.
+    await expect(page.locator(".banner")).toHaveAttribute("data-unacked", "0");
+
+    await stop(server, "SIGKILL");
+    await expect(page.locator(".banner")).toHaveAttribute("data-status", "reconnecting");
+    server = await start(port, store);
+    await expect(page.locator(".banner")).toHaveAttribute("data-status", "live", {
+      timeout: 30_000,
+    });
+    await expect(page.getByTestId("count")).toHaveText("3");
+    await plus.click();
+    await expect(page.getByTestId("count")).toHaveText("4");
+    // A reload after the crash still finds the session.
+    await page.reload();
+    await expect(page.locator(".banner")).toHaveAttribute("data-status", "live");
+    await expect(page.getByTestId("count")).toHaveText("4");
   } finally {
     await stop(server);
   }

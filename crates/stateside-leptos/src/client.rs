@@ -97,6 +97,7 @@ pub(crate) fn send(mut event: ClientEvent) {
             0
         };
         client.pending.push_back(event);
+        client.stateside.unacked.set(client.pending.len());
     });
     flush();
 }
@@ -186,6 +187,7 @@ fn receive(text: &str) {
         client
             .pending
             .retain(|event| event.seq == 0 || event.seq > acked);
+        client.stateside.unacked.set(client.pending.len());
     });
     stateside.mark_live();
     if let ServerMessage::Update(update) = message {
@@ -284,6 +286,7 @@ fn delivered(batch: &[ClientEvent], receipts: Vec<Receipt>) -> bool {
                 Receipt::Busy => return false,
                 Receipt::Refused(reason) => {
                     client.pending.retain(|pending| pending.seq != event.seq);
+                    client.stateside.unacked.set(client.pending.len());
                     refused.push(reason.clone());
                 }
                 Receipt::Accepted | Receipt::Held | Receipt::Duplicate => {}

@@ -11,11 +11,13 @@ pub fn ConnectionBanner() -> impl IntoView {
     let stateside = use_stateside();
     let status = stateside.status();
     let synced = stateside.synced();
+    let unacked = stateside.unacked();
     view! {
         <div
             class="banner"
             data-status=move || status.get().as_str()
             data-synced=move || synced.get().to_string()
+            data-unacked=move || unacked.get().to_string()
             role="status"
         >
             <Show when=move || status.get() == Status::Reconnecting>

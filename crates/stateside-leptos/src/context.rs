@@ -41,6 +41,8 @@ pub struct Stateside {
     pub(crate) toasts: RwSignal<Vec<Toast>>,
     /// The document has been synced with the server at least once.
     pub(crate) synced: RwSignal<bool>,
+    /// Events sent or queued but not yet acknowledged by the server.
+    pub(crate) unacked: RwSignal<usize>,
 }
 
 impl Stateside {
@@ -52,6 +54,7 @@ impl Stateside {
             status: RwSignal::new(Status::Connecting),
             toasts: RwSignal::new(Vec::new()),
             synced: RwSignal::new(false),
+            unacked: RwSignal::new(0),
         };
         provide_context(stateside);
         #[cfg(feature = "hydrate")]
@@ -61,6 +64,11 @@ impl Stateside {
 
     pub fn status(&self) -> ReadSignal<Status> {
         self.status.read_only()
+    }
+
+    /// How many events the server has yet to acknowledge.
+    pub fn unacked(&self) -> ReadSignal<usize> {
+        self.unacked.read_only()
     }
 
     /// Whether the page shows the session's real state yet.

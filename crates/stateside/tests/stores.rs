@@ -1,0 +1,113 @@
+//! The same behaviour on every store, plus what only a durable store
+//! promises: acknowledged events survive the process, and a returning tab
+//! resumes its session from them.
+
+mod support;
+
+use std::sync::Arc;
+
+use stateside::{Engine, FileStore, Store};
+use support::*;
+
+/// An engine per store kind; the file one keeps its database in `dir`.
+fn engines(dir: &tempfile::TempDir) -> Vec<(&'static str, Engine)> {
+    let store: Arc<dyn Store> =
+        Arc::new(FileStore::open(dir.path().join("sessions.redb")).unwrap());
+    vec![
+        ("memory", Engine::new(app(), config())),
+        ("file", Engine::with_store(app(), config(), store)),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_store_applies_events_and_tasks_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    for (kind, engine) in engines(&dir) {
+        let mut client = Client::connect(engine.create_session());
+        for round in 0..20 {
+            if round < 4 {
+                client.send(LOCKED_INCREMENTS, 50);
+            }
+            client.send(INCREMENT, ());
+        }
+        let counter: Counter = client.until(|c: &Counter| c.count == 220).await;
+        assert_eq!(counter.count, 220, "{kind}");
+        let settled: Counter = client.settled().await;
+        assert_eq!(settled.count, 220, "{kind}");
+        let server = client.session.read(|c: &Counter| c.clone()).await;
+        assert_eq!(
+            client.document.state::<Counter>().unwrap(),
+            server,
+            "{kind}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_events_survive_the_process_on_the_file_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sessions.redb");
+    let (token, acked, document) = {
+        let store = Arc::new(FileStore::open(&path).unwrap());
+        let engine = Engine::with_store(app(), config(), store);
+        let mut client = Client::connect(engine.create_session());
+        for tag in 0..30 {
+            client.send(RECORD, tag.to_string());
+        }
+        // Acks arrive only once the store has the events.
+        let counter: Counter = client.settled().await;
+        assert_eq!(counter.log.len(), 30);
+        (
+            client.session.token(),
+            client.document.acked(),
+            client.document.clone(),
+        )
+        // The engine is dropped here without any shutdown, as in a crash.
+    };
+    assert_eq!(acked, 30);
+
+    // The old engine's writer lets go of the file once its last session is
+    // gone; a new process would not have to wait.
+    let store = loop {
+        match FileStore::open(&path) {
+            Ok(store) => break Arc::new(store),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+        }
+    };
+    let engine = Engine::with_store(app(), config(), store);
+    assert!(
+        engine.session(&token).is_none(),
+        "a new process starts empty"
+    );
+    let session = engine
+        .resume(&token)
+        .await
+        .unwrap()
+        .expect("restored from the file");
+    assert_eq!(
+        session.next_seq(),
+        31,
+        "the next seq follows the acknowledged ones"
+    );
+    let restored = session.read(|c: &Counter| c.clone()).await;
+    assert_eq!(restored, document.state::<Counter>().unwrap());
+
+    // A tab that held version v resumes without a snapshot, and goes on.
+    let since = Some(document.version());
+    let mut client = Client::resume(session, document, since);
+    client.send(RECORD, "after restart".to_owned());
+    let counter: Counter = client.until(|c: &Counter| c.log.len() == 31).await;
+    assert_eq!(
+        counter.log.last().map(String::as_str),
+        Some("after restart")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_tokens_stay_unknown_on_every_store() {
+    let dir = tempfile::tempdir().unwrap();
+    for (kind, engine) in engines(&dir) {
+        let stranger = stateside::SessionToken::random();
+        assert!(engine.resume(&stranger).await.unwrap().is_none(), "{kind}");
+    }
+}
