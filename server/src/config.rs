@@ -31,6 +31,10 @@ pub struct Settings {
     #[arg(long, env = "STATESIDE_REPLAY_RING", default_value_t = 256)]
     pub replay_ring: usize,
 
+    /// The largest request body accepted, in bytes (and so the largest event).
+    #[arg(long, env = "STATESIDE_MAX_PAYLOAD", default_value_t = stateside::DEFAULT_MAX_PAYLOAD)]
+    pub max_payload: usize,
+
     /// On SIGTERM, how long running handlers get to finish.
     #[arg(long, env = "STATESIDE_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,

@@ -10,12 +10,12 @@ use std::error::Error;
 use clap::Parser;
 
 use app::{App, shell};
-use axum::{Extension, Router, routing::get};
+use axum::{Extension, Router, http::StatusCode, middleware, routing::get};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 use stateside::Engine;
-use stateside_leptos::{api::STREAM_PATH, stream::stream};
-use tower_http::trace::TraceLayer;
+use stateside_leptos::{api::STREAM_PATH, guard, stream::stream};
+use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -32,7 +32,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let engine = settings.engine(app::handlers(&mock_api::products_url(addr))?)?;
     app::observe_engine(engine.clone());
     engine.spawn_expiry();
-    let app = router(conf.leptos_options, app_routes()).layer(Extension(engine.clone()));
+    let app = router(conf.leptos_options, app_routes(engine.clone()))
+        .layer(middleware::from_fn(guard::same_origin))
+        .layer(RequestBodyLimitLayer::new(settings.max_payload))
+        .layer(Extension(engine.clone()));
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");
@@ -60,9 +63,18 @@ async fn terminated(engine: Engine) {
 }
 
 /// Routes outside Leptos, each already given its own state.
-fn app_routes() -> Router {
+fn app_routes(engine: Engine) -> Router {
+    // Live while the process runs; ready while it takes events.
+    let ready = move || async move {
+        if engine.is_accepting() {
+            (StatusCode::OK, "ready")
+        } else {
+            (StatusCode::SERVICE_UNAVAILABLE, "shutting down")
+        }
+    };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
         .route(STREAM_PATH, get(stream))
         .merge(mock_api::routes())
 }

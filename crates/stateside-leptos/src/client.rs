@@ -26,7 +26,8 @@ use crate::{
 };
 
 const TOKEN_KEY: &str = "stateside.token";
-const MAX_BATCH: usize = 256;
+/// A batch stays well under the server's default body limit.
+const MAX_BATCH_BYTES: usize = stateside_wire::DEFAULT_MAX_PAYLOAD * 3 / 4;
 
 struct Client {
     stateside: Stateside,
@@ -240,11 +241,15 @@ fn flush() {
             return None;
         }
         let delivered = client.delivered;
+        let mut bytes = 0;
         let batch: Vec<_> = client
             .pending
             .iter()
             .filter(|event| event.seq > delivered)
-            .take(MAX_BATCH)
+            .take_while(|event| {
+                bytes += event.args.to_string().len() + event.handler.len() + 32;
+                bytes <= MAX_BATCH_BYTES
+            })
             .cloned()
             .collect();
         if batch.is_empty() {

@@ -5,6 +5,10 @@ use leptos::prelude::*;
 use serde::Serialize;
 use stateside_wire::{Document, HandlerId, State};
 
+/// Arguments larger than this are refused here, with a toast, rather than
+/// sent to be refused by the server's body limit on every retry.
+const MAX_ARGS_BYTES: usize = stateside_wire::DEFAULT_MAX_PAYLOAD / 2;
+
 /// Where the patch stream stands, shown by [`crate::ConnectionBanner`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -93,6 +97,11 @@ impl Stateside {
     /// the event is queued, sent in order, and resent until acknowledged.
     pub fn call<A: Serialize>(&self, handler: HandlerId<A>, args: A) {
         match handler.call(&args) {
+            Ok(event) if event.args.to_string().len() > MAX_ARGS_BYTES => self.toast(format!(
+                "{}: arguments over {} KiB were not sent",
+                handler.name(),
+                MAX_ARGS_BYTES / 1024
+            )),
             #[cfg(feature = "hydrate")]
             Ok(event) => crate::client::send(event),
             #[cfg(not(feature = "hydrate"))]

@@ -21,6 +21,8 @@ mod client;
 mod components;
 mod context;
 #[cfg(feature = "ssr")]
+pub mod guard;
+#[cfg(feature = "ssr")]
 pub mod stream;
 
 pub use components::{ConnectionBanner, SyncGate, Toasts};

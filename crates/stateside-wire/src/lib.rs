@@ -12,7 +12,7 @@ mod state;
 
 pub use document::{ApplyError, Document};
 pub use handler::HandlerId;
-pub use message::{Action, ClientEvent, Notice, ServerMessage, Update};
+pub use message::{Action, ClientEvent, DEFAULT_MAX_PAYLOAD, Notice, ServerMessage, Update};
 pub use state::State;
 
 /// RFC 6902 operations, re-exported so users name one crate.

@@ -4,6 +4,10 @@ use json_patch::PatchOperation;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// The default cap on one request's body, and so on one event: big enough
+/// for any form, small enough that a flood cannot exhaust memory.
+pub const DEFAULT_MAX_PAYLOAD: usize = 64 * 1024;
+
 /// One UI event, from the client to the server.
 ///
 /// `seq` counts from 1 per session. The server applies each number exactly

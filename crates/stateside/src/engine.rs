@@ -150,6 +150,11 @@ impl Engine {
         count
     }
 
+    /// False once [`close`](Self::close) has been called.
+    pub fn is_accepting(&self) -> bool {
+        !self.inner.closing.load(Ordering::SeqCst)
+    }
+
     /// First step of a shutdown: refuse new events and end every stream, so
     /// the HTTP server's graceful shutdown is not held open by them.
     pub fn close(&self) {

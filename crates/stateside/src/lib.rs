@@ -35,4 +35,6 @@ pub use task::{Guard, Task};
 pub use tasks::{TaskId, TaskInfo};
 pub use token::{BadToken, SessionToken};
 
-pub use stateside_wire::{Action, ClientEvent, HandlerId, Notice, ServerMessage, State, Update};
+pub use stateside_wire::{
+    Action, ClientEvent, DEFAULT_MAX_PAYLOAD, HandlerId, Notice, ServerMessage, State, Update,
+};
