@@ -26,16 +26,22 @@ static LIVE: AtomicI64 = AtomicI64::new(0);
 #[derive(Debug, PartialEq)]
 struct Live;
 
-impl Default for Live {
-    fn default() -> Self {
+impl Live {
+    fn counted() -> Self {
         LIVE.fetch_add(1, Ordering::SeqCst);
         Self
     }
 }
 
+impl Default for Live {
+    fn default() -> Self {
+        Self::counted()
+    }
+}
+
 impl Clone for Live {
     fn clone(&self) -> Self {
-        Self::default()
+        Self::counted()
     }
 }
 
