@@ -17,6 +17,7 @@ const TICK: HandlerId<String> = HandlerId::new("tick");
 const RESTARTABLE: HandlerId<u32> = HandlerId::new("restartable");
 const KILL_SPINNERS: HandlerId<()> = HandlerId::new("kill_spinners");
 const COUNT_LOOPS: HandlerId<()> = HandlerId::new("count_loops");
+const HOLD: HandlerId<()> = HandlerId::new("hold");
 
 /// Increments as fast as the lock allows, forever.
 async fn spin(mut task: Task<Counter>, (): ()) -> anyhow::Result<()> {
@@ -65,13 +66,22 @@ async fn count_loops(_task: Task<Counter>, (): ()) -> anyhow::Result<()> {
     }
 }
 
+/// Changes the state, then waits holding the guard (which it should not).
+async fn hold(mut task: Task<Counter>, (): ()) -> anyhow::Result<()> {
+    let mut counter = task.lock().await;
+    counter.count += 1;
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
 fn cancel_engine() -> Engine {
     let app = app()
         .background(SPIN, spin)
         .background(TICK, tick)
         .background_superseding(RESTARTABLE, restartable)
         .on(KILL_SPINNERS, kill_spinners)
-        .background(COUNT_LOOPS, count_loops);
+        .background(COUNT_LOOPS, count_loops)
+        .background(HOLD, hold);
     Engine::new(app, config())
 }
 
@@ -205,4 +215,22 @@ async fn nothing_is_published_after_cancel_returns() {
         let counter: Counter = client.quiesce().await;
         assert_eq!(counter, client.document.state::<Counter>().unwrap());
     }
+}
+
+/// The task is dropped after `cancel` returns, and its guard with it: that
+/// release must roll back, not publish.
+#[tokio::test(start_paused = true)]
+async fn a_task_cancelled_inside_its_lock_section_publishes_nothing_of_it() {
+    let engine = cancel_engine();
+    let mut client = Client::connect(engine.create_session());
+    client.send(HOLD, ());
+    client.send(INCREMENT, ());
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    let id = client.session.tasks()[0].id;
+    assert!(client.session.cancel(id));
+    let counter: Counter = client.quiesce().await;
+    assert_eq!(counter.count, 1, "only the increment");
+    assert_eq!(client.versions(), [1]);
 }
