@@ -25,3 +25,50 @@ test: setup
 	cargo test --workspace
 	cargo leptos build
 	scripts/e2e.sh
+
+# Benchmarks (bench/README.md). `make bench` runs Reflex's anchor and ours on
+# this machine, one after the other, and writes the side-by-side table to
+# bench/results/<date>.md, with the raw rows in bench/results/<date>/.
+REFLEX_ANCHOR ?= $(CURDIR)/../shared/anchors/reflex
+BENCH_DATE ?= $(shell date +%Y-%m-%d)
+BENCH_RUN = bench/results/$(BENCH_DATE)
+BENCH_BIN = $(CARGO_TARGET_DIR)/release/stateside-bench
+
+.PHONY: bench bench-build bench-report bench-scale bench-smoke
+
+bench-build: setup
+	cargo leptos build --release
+	cargo build --release -p stateside-bench
+
+bench: bench-build
+	mkdir -p $(BENCH_RUN)
+	{ date -Is; echo "nproc $$(nproc)"; uptime; top -bn1 -w 120 | head -15; } > $(BENCH_RUN)/load.txt
+	OUT=$(CURDIR)/$(BENCH_RUN)/reflex $(REFLEX_ANCHOR)/scripts/run_all.sh
+	$(BENCH_BIN) run --out $(BENCH_RUN)/ours.json
+	BENCH_BROWSER_MD=$(CURDIR)/$(BENCH_RUN)/browser.md STATESIDE_PROFILE=release \
+	  scripts/e2e.sh --config bench/playwright.config.ts
+	{ echo '## Engine (`cargo bench -p stateside`)'; echo; echo '```'; \
+	  cargo bench -q -p stateside --bench engine 2>/dev/null | grep -E '^(session|patch)/|time:|thrpt:'; \
+	  echo '```'; } > $(BENCH_RUN)/engine.md
+	{ echo; echo "after:"; uptime; } >> $(BENCH_RUN)/load.txt
+	$(MAKE) bench-report
+
+# The table again from the raw rows, with the scale runs if they were made.
+bench-report:
+	$(BENCH_BIN) report --reflex $(BENCH_RUN)/reflex --ours $(BENCH_RUN)/ours.json \
+	  $$(test -f $(BENCH_RUN)/scale.json && echo --scale $(BENCH_RUN)/scale.json) \
+	  --include $(BENCH_RUN)/browser.md --include $(BENCH_RUN)/engine.md \
+	  --load "$$(cat $(BENCH_RUN)/load.txt)" --out $(BENCH_RUN).md
+
+# Optional, about three minutes: 10,000 sessions at one event a second, and
+# 10,000 background tasks locking once a second.
+bench-scale: bench-build
+	mkdir -p $(BENCH_RUN)
+	$(BENCH_BIN) scale --out $(BENCH_RUN)/scale.json
+
+# For CI, under a minute: every workload with small counts against the debug
+# build `make test` made, exactness checked.
+bench-smoke: setup
+	cargo leptos build
+	cargo build -p stateside-bench
+	$(CARGO_TARGET_DIR)/debug/stateside-bench run --smoke --idle-ttl 1s

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 # cargo-leptos writes the binary under the cargo target dir and the site under
 # site-root, which Cargo.toml gives relative to the workspace.
-server=$(realpath -m "${CARGO_TARGET_DIR:-target}/debug/server")
+# STATESIDE_PROFILE=release serves the release build (`make bench`).
+server=$(realpath -m "${CARGO_TARGET_DIR:-target}/${STATESIDE_PROFILE:-debug}/server")
 site_root="$PWD/target/site"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"

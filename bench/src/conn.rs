@@ -1,0 +1,119 @@
+//! HTTP/1.1 keep-alive connections on loopback, as a browser holds them:
+//! one request at a time per connection, each waiting for its response.
+//!
+//! Raw hyper rather than a pooled client, so that a workload decides exactly
+//! how many sockets exist and no client-side machinery hides in the figures.
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use anyhow::{Context, Result, bail};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{
+    Request,
+    body::Incoming,
+    client::conn::http1::{SendRequest, handshake},
+    header::{CONTENT_TYPE, HOST},
+};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+pub const JSON: &str = "application/json";
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+/// One open connection.
+pub struct Conn {
+    send: SendRequest<Full<Bytes>>,
+}
+
+impl Conn {
+    pub async fn open(addr: SocketAddr) -> Result<Self> {
+        let stream = TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("connecting to {addr}"))?;
+        stream.set_nodelay(true)?;
+        let (send, connection) = handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(Self { send })
+    }
+
+    /// POSTs `body` and returns the response body; a non-2xx status is an error.
+    pub async fn post(&mut self, path: &str, content_type: &str, body: Bytes) -> Result<Bytes> {
+        let request = Request::post(path)
+            .header(HOST, "127.0.0.1")
+            .header(CONTENT_TYPE, content_type)
+            .body(Full::new(body))?;
+        let body = self.request(request).await?;
+        body.collect()
+            .await
+            .map(|body| body.to_bytes())
+            .with_context(|| format!("reading the reply to POST {path}"))
+    }
+
+    /// GETs `path` and hands back the still-streaming body.
+    pub async fn get(&mut self, path: &str) -> Result<Incoming> {
+        let request = Request::get(path)
+            .header(HOST, "127.0.0.1")
+            .body(Full::default())?;
+        self.request(request).await
+    }
+
+    async fn request(&mut self, request: Request<Full<Bytes>>) -> Result<Incoming> {
+        let what = format!("{} {}", request.method(), request.uri());
+        self.send.ready().await.with_context(|| what.clone())?;
+        let response = self
+            .send
+            .send_request(request)
+            .await
+            .with_context(|| what.clone())?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.into_body().collect().await?.to_bytes();
+            bail!("{what}: {status}: {}", String::from_utf8_lossy(&body));
+        }
+        Ok(response.into_body())
+    }
+}
+
+/// Idle keep-alive connections to one server, shared by whoever posts: a
+/// tab's own (one connection), or, in the scale run, a proxy's upstream pool
+/// that lets 10,000 tabs post without 10,000 more sockets.
+pub struct Pool {
+    addr: SocketAddr,
+    idle: Mutex<Vec<Conn>>,
+}
+
+impl Pool {
+    pub fn new(addr: SocketAddr) -> Arc<Self> {
+        Arc::new(Self {
+            addr,
+            idle: Mutex::default(),
+        })
+    }
+
+    pub async fn post(&self, path: &str, content_type: &str, body: Bytes) -> Result<Bytes> {
+        let idle = self.idle.lock().expect("pool lock").pop();
+        let mut conn = match idle {
+            Some(conn) => conn,
+            None => Conn::open(self.addr).await?,
+        };
+        let reply = conn.post(path, content_type, body).await?;
+        self.idle.lock().expect("pool lock").push(conn);
+        Ok(reply)
+    }
+
+    /// Connections opened so far and now idle.
+    pub fn size(&self) -> usize {
+        self.idle.lock().expect("pool lock").len()
+    }
+
+    /// Closes the idle connections.
+    pub fn close_idle(&self) {
+        self.idle.lock().expect("pool lock").clear();
+    }
+}

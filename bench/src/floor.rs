@@ -1,0 +1,98 @@
+//! The loopback floor, measured in the same run against the bare echo
+//! (`src/bin/echo.rs`) with bodies the size of a real event: a POST round
+//! trip, a POST whose body comes back on an SSE stream (the shape of one
+//! Stateside round trip), and `n` such POSTs back to back.
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::{
+    conn::{Conn, JSON},
+    process::Server,
+    sse::Events,
+    stats::{Meter, Samples},
+};
+
+/// About the size of one `send_events` body with one increment in it.
+fn event_body() -> Bytes {
+    let body = json!({
+        "token": "00000000000000000000000000000000",
+        "events": [{ "seq": 1, "handler": "bench/increment", "args": null }],
+    });
+    Bytes::from(body.to_string())
+}
+
+pub async fn measure(echo: &Server, rt: usize, n: usize) -> Result<Vec<Value>> {
+    let body = event_body();
+    let mut posts = Conn::open(echo.addr).await?;
+
+    let mut post_only = Samples::default();
+    let meter = Meter::start(echo);
+    for _ in 0..rt {
+        let start = Instant::now();
+        posts.post("/echo", JSON, body.clone()).await?;
+        post_only.push(start.elapsed());
+    }
+    let post_metered = meter.stop(echo);
+
+    let mut events = Events::new(
+        Conn::open(echo.addr)
+            .await?
+            .get("/stream?token=floor")
+            .await?,
+    );
+    let mut via_stream = Samples::default();
+    let meter = Meter::start(echo);
+    for _ in 0..rt {
+        let start = Instant::now();
+        posts.post("/send?token=floor", JSON, body.clone()).await?;
+        events.next().await?.context("echo stream ended")?;
+        via_stream.push(start.elapsed());
+    }
+    let stream_metered = meter.stop(echo);
+
+    let meter = Meter::start(echo);
+    let start = Instant::now();
+    let reader = tokio::spawn(async move {
+        for _ in 0..n {
+            events.next().await?.context("echo stream ended")?;
+        }
+        anyhow::Ok(Instant::now())
+    });
+    for _ in 0..n {
+        posts.post("/send?token=floor", JSON, body.clone()).await?;
+    }
+    let done = reader.await??;
+    let pipelined_metered = meter.stop(echo);
+    let total = (done - start).as_secs_f64();
+
+    let row = |test: &str, samples: &Samples, metered: &crate::stats::Metered| {
+        json!({
+            "test": test,
+            "n": rt,
+            "p50_ms": samples.percentile(50.0),
+            "p99_ms": samples.percentile(99.0),
+            "max_ms": samples.max(),
+            "server_cpu_ms_per_event": 1000.0 * metered.server_cpu_s / rt as f64,
+            "exact": true,
+        })
+    };
+    Ok(vec![
+        row("floor: bare axum POST echo RT", &post_only, &post_metered),
+        row(
+            "floor: bare axum POST -> SSE RT",
+            &via_stream,
+            &stream_metered,
+        ),
+        json!({
+            "test": "floor: bare axum POST -> SSE pipelined",
+            "n": n,
+            "total_s": total,
+            "events_per_s": n as f64 / total,
+            "server_cpu_ms_per_event": 1000.0 * pipelined_metered.server_cpu_s / n as f64,
+            "exact": true,
+        }),
+    ])
+}

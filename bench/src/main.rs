@@ -1,0 +1,269 @@
+//! Stateside's load generator. It starts the real release server and the
+//! bare echo (the floor), speaks the real protocol to them over loopback,
+//! and runs the Reflex anchor's workloads a to g with the same counts, so the
+//! two backends' figures come from one machine in one sitting.
+//!
+//! - `run`: the floor, then a to g, then f on a fresh server; JSON rows out.
+//! - `scale`: 10,000 sessions at one event a second, and 10,000 background
+//!   tasks locking once a second in one engine.
+//! - `report`: the side-by-side markdown table from both backends' rows.
+
+mod client;
+mod conn;
+mod floor;
+mod process;
+mod report;
+mod scale;
+mod sse;
+mod stats;
+mod workloads;
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use anyhow::{Result, bail};
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+
+use crate::{
+    process::Server,
+    workloads::{Counts, Foreground},
+};
+
+#[derive(Parser)]
+#[command(about = "Load generator for Stateside's server, beside the Reflex anchor")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The floor and workloads a to g.
+    Run {
+        #[command(flatten)]
+        binaries: Binaries,
+        /// Small counts, for CI: everything runs, exactness is checked.
+        #[arg(long)]
+        smoke: bool,
+        /// Which workloads, of a,b,c,d,e,f,g.
+        #[arg(long, default_value = "a,b,c,d,e,f,g")]
+        tests: String,
+        /// The idle TTL the server gets for f, whose sessions must expire.
+        #[arg(long, default_value = "5s", value_parser = parse_seconds)]
+        idle_ttl: Duration,
+        /// Where to write the rows as JSON.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The scale runs.
+    Scale {
+        #[command(flatten)]
+        binaries: Binaries,
+        #[arg(long, default_value_t = 10_000)]
+        sessions: usize,
+        #[arg(long, default_value_t = 10_000)]
+        tasks: usize,
+        /// How long each scale run lasts.
+        #[arg(long, default_value = "60", value_parser = parse_seconds)]
+        seconds: Duration,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Writes the side-by-side markdown from Reflex's and our rows.
+    Report(report::Inputs),
+}
+
+#[derive(clap::Args)]
+struct Binaries {
+    /// The server binary (release); by default beside this one.
+    #[arg(long)]
+    server: Option<PathBuf>,
+    /// The site cargo-leptos built, for the server's LEPTOS_SITE_ROOT.
+    #[arg(long, default_value = "target/site")]
+    site_root: PathBuf,
+}
+
+impl Binaries {
+    fn sibling(name: &str) -> Result<PathBuf> {
+        let exe = std::env::current_exe()?;
+        Ok(exe.with_file_name(name))
+    }
+
+    fn server(&self) -> Result<PathBuf> {
+        self.server
+            .clone()
+            .map_or_else(|| Self::sibling("server"), Ok)
+    }
+
+    /// Starts the Stateside server, with `idle_ttl` if given.
+    async fn start_server(&self, idle_ttl: Option<Duration>) -> Result<Server> {
+        let site_root = std::path::absolute(&self.site_root)?;
+        if !site_root.join("pkg").is_dir() {
+            bail!(
+                "no site at {}: run `cargo leptos build --release` first",
+                site_root.display()
+            );
+        }
+        let mut env = vec![
+            ("LEPTOS_SITE_ROOT", site_root.display().to_string()),
+            ("LEPTOS_SITE_PKG_DIR", "pkg".to_owned()),
+            ("LEPTOS_OUTPUT_NAME", "stateside".to_owned()),
+            // The server's own default: what a deployment logs.
+            ("RUST_LOG", "info".to_owned()),
+        ];
+        if let Some(ttl) = idle_ttl {
+            env.push(("STATESIDE_IDLE_TTL", format!("{}ms", ttl.as_millis())));
+        }
+        Server::start(&self.server()?, &env).await
+    }
+
+    async fn start_echo(&self) -> Result<Server> {
+        Server::start(&Self::sibling("echo")?, &[]).await
+    }
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds = text.trim_end_matches('s');
+    seconds
+        .parse::<f64>()
+        .map(Duration::from_secs_f64)
+        .map_err(|error| format!("{text}: {error}"))
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Report(inputs) => report::write(&inputs),
+        Command::Scale {
+            binaries,
+            sessions,
+            tasks,
+            seconds,
+            out,
+        } => {
+            let mut rows = client_runtime()?.block_on(async {
+                let server = binaries.start_server(None).await?;
+                let row = scale::sessions(&server, sessions, seconds).await;
+                server.stop().await;
+                row
+            })?;
+            print_row(&rows);
+            let tasks = scale::tasks(tasks, seconds)?;
+            print_row(&tasks);
+            rows = Value::Array(vec![rows, tasks]);
+            save(out.as_deref(), &rows)
+        }
+        Command::Run {
+            binaries,
+            smoke,
+            tests,
+            idle_ttl,
+            out,
+        } => {
+            let counts = if smoke {
+                Counts::smoke()
+            } else {
+                Counts::full()
+            };
+            let rows = client_runtime()?.block_on(run(&binaries, &counts, &tests, idle_ttl))?;
+            report::print_table(&rows);
+            let inexact: Vec<String> = rows
+                .iter()
+                .filter(|row| row["exact"] != Value::Bool(true))
+                .map(|row| row["test"].to_string())
+                .collect();
+            save(out.as_deref(), &Value::Array(rows))?;
+            if !inexact.is_empty() {
+                bail!("inexact: {inexact:?}");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The load generator runs on one thread, leaving the other core to the
+/// server, as the anchor's single-threaded Python client does.
+fn client_runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+async fn run(
+    binaries: &Binaries,
+    counts: &Counts,
+    tests: &str,
+    ttl: Duration,
+) -> Result<Vec<Value>> {
+    let wants = |test: char| tests.split(',').any(|t| t.trim().starts_with(test));
+    let mut rows = Vec::new();
+    let mut record = |row: Value| {
+        print_row(&row);
+        rows.push(row);
+    };
+
+    let echo = binaries.start_echo().await?;
+    for row in floor::measure(&echo, counts.rt, counts.n).await? {
+        record(row);
+    }
+    echo.stop().await;
+
+    if "abcdeg".chars().any(wants) {
+        let server = binaries.start_server(None).await?;
+        workloads::warmup(server.addr).await?;
+        let mut record = |mut row: Value| {
+            row["server_rss_mib"] = server.rss_mib().into();
+            record(row);
+        };
+        if wants('a') {
+            record(workloads::pipelined(&server, counts.n, false).await?);
+            record(workloads::pipelined(&server, counts.n, true).await?);
+        }
+        if wants('b') {
+            record(workloads::round_trips(&server, counts.rt).await?);
+        }
+        if wants('c') {
+            record(workloads::many_sessions(&server, counts.clients, counts.per_client).await?);
+        }
+        if wants('d') {
+            for foreground in [
+                Foreground::None,
+                Foreground::SameSession,
+                Foreground::OtherSession,
+            ] {
+                record(workloads::background(&server, counts, foreground).await?);
+            }
+        }
+        if wants('e') {
+            record(workloads::after_slow(&server, counts.slow_ms, false).await?);
+            record(workloads::after_slow(&server, counts.slow_ms, true).await?);
+        }
+        if wants('g') {
+            record(workloads::list_append(&server, counts.items).await?);
+        }
+        server.stop().await;
+    }
+    if wants('f') {
+        let server = binaries.start_server(Some(ttl)).await?;
+        record(workloads::memory(&server, counts.mem_sessions, counts.mem_batch, ttl).await?);
+        server.stop().await;
+    }
+    Ok(rows)
+}
+
+fn print_row(row: &Value) {
+    println!("{row}");
+}
+
+fn save(path: Option<&Path>, rows: &Value) -> Result<()> {
+    if let Some(path) = path {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, serde_json::to_string_pretty(rows)?)?;
+    }
+    Ok(())
+}

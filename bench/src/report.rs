@@ -1,0 +1,354 @@
+//! The side-by-side report: Reflex's rows (the anchor's `run_all.sh` JSON)
+//! and ours, paired by workload, against the goals of issue 7.
+
+use std::{fmt::Write as _, path::PathBuf};
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+#[derive(clap::Args)]
+pub struct Inputs {
+    /// The anchor's result folder (abcdeg.json and f.json).
+    #[arg(long)]
+    reflex: PathBuf,
+    /// Our `run --out` file.
+    #[arg(long)]
+    ours: PathBuf,
+    /// Our `scale --out` file, if the scale runs were made.
+    #[arg(long)]
+    scale: Option<PathBuf>,
+    /// Extra markdown to include as is (browser figures, engine benches).
+    #[arg(long)]
+    include: Vec<PathBuf>,
+    /// What else the machine was doing (uptime, top), to print verbatim.
+    #[arg(long, default_value = "")]
+    load: String,
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn rows(path: &PathBuf) -> Result<Vec<Value>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let rows: Value = serde_json::from_str(&text)?;
+    Ok(rows.as_array().cloned().unwrap_or_default())
+}
+
+fn find<'a>(rows: &'a [Value], test: &str) -> Option<&'a Value> {
+    rows.iter().find(|row| row["test"] == test)
+}
+
+fn starting<'a>(rows: &'a [Value], prefix: &str) -> Option<&'a Value> {
+    rows.iter().find(|row| {
+        row["test"]
+            .as_str()
+            .is_some_and(|test| test.starts_with(prefix))
+    })
+}
+
+fn num(row: Option<&Value>, key: &str) -> Option<f64> {
+    row?.get(key)?.as_f64()
+}
+
+fn fmt(value: f64) -> String {
+    match value.abs() {
+        v if v >= 1000.0 => format!("{value:.0}"),
+        v if v >= 10.0 => format!("{value:.1}"),
+        v if v >= 0.1 => format!("{value:.2}"),
+        _ => format!("{value:.3}"),
+    }
+}
+
+/// One goal row.
+struct Goal<'a> {
+    workload: &'a str,
+    reflex: Option<f64>,
+    ours: Option<f64>,
+    unit: &'a str,
+    /// Ours is better when higher (throughput) or lower (time, bytes).
+    higher_is_better: bool,
+    goal: String,
+    met: Option<bool>,
+}
+
+impl Goal<'_> {
+    fn line(&self) -> String {
+        let show =
+            |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{} {}", fmt(v), self.unit));
+        let ratio = match (self.reflex, self.ours) {
+            (Some(r), Some(o)) if r > 0.0 && o > 0.0 => {
+                let x = if self.higher_is_better { o / r } else { r / o };
+                format!("{}x", fmt(x))
+            }
+            _ => "–".to_owned(),
+        };
+        let met = match self.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "–",
+        };
+        format!(
+            "| {} | {} | {} | {} | {} | {} |",
+            self.workload,
+            show(self.reflex),
+            show(self.ours),
+            ratio,
+            self.goal,
+            met
+        )
+    }
+}
+
+fn goals(reflex: &[Value], ours: &[Value]) -> Vec<String> {
+    let both = |test: &str, key: &str| (num(find(reflex, test), key), num(find(ours, test), key));
+    let exact = |test: &str| find(ours, test).map(|row| row["exact"] == Value::Bool(true));
+    let ratio_at_least = |r: Option<f64>, o: Option<f64>, x: f64, higher: bool| match (r, o) {
+        (Some(r), Some(o)) => Some(if higher { o >= x * r } else { r >= x * o }),
+        _ => None,
+    };
+    let at_most = |o: Option<f64>, limit: f64| o.map(|o| o <= limit);
+    let and = |a: Option<bool>, b: Option<bool>| Some(a? && b?);
+    let mut lines = Vec::new();
+
+    let (r, o) = both("a serial pipelined", "events_per_s");
+    lines.push(Goal {
+        workload: "a: pipelined events, 1 session (one request per event)",
+        reflex: r,
+        ours: o,
+        unit: "/s",
+        higher_is_better: true,
+        goal: "≥ 50x".into(),
+        met: and(
+            ratio_at_least(r, o, 50.0, true),
+            exact("a serial pipelined"),
+        ),
+    });
+    let batched = "a pipelined, browser-client batches";
+    let o = num(find(ours, batched), "events_per_s");
+    lines.push(Goal {
+        workload: "a: the same, batched as the browser client sends them",
+        reflex: r,
+        ours: o,
+        unit: "/s",
+        higher_is_better: true,
+        goal: "≥ 50x".into(),
+        met: and(ratio_at_least(r, o, 50.0, true), exact(batched)),
+    });
+
+    let floor = num(find(ours, "floor: bare axum POST -> SSE RT"), "p50_ms");
+    let (r, o) = both("b round-trip", "p50_ms");
+    lines.push(Goal {
+        workload: "b: one round trip, p50",
+        reflex: r,
+        ours: o,
+        unit: "ms",
+        higher_is_better: false,
+        goal: format!(
+            "≤ 2x floor p50 ({} ms, POST → SSE)",
+            floor.map_or("?".into(), fmt)
+        ),
+        met: match (o, floor) {
+            (Some(o), Some(f)) => Some(o <= 2.0 * f),
+            _ => None,
+        },
+    });
+    let (r, o) = both("b round-trip", "p99_ms");
+    lines.push(Goal {
+        workload: "b: one round trip, p99",
+        reflex: r,
+        ours: o,
+        unit: "ms",
+        higher_is_better: false,
+        goal: "≤ 0.5 ms".into(),
+        met: at_most(o, 0.5),
+    });
+
+    let (r, o) = both("c many sessions", "events_per_s");
+    lines.push(Goal {
+        workload: "c: 100 sessions x 50 round trips, throughput",
+        reflex: r,
+        ours: o,
+        unit: "/s",
+        higher_is_better: true,
+        goal: "≥ 25x".into(),
+        met: and(ratio_at_least(r, o, 25.0, true), exact("c many sessions")),
+    });
+    let (r, o) = both("c many sessions", "p99_ms");
+    lines.push(Goal {
+        workload: "c: p99",
+        reflex: r,
+        ours: o,
+        unit: "ms",
+        higher_is_better: false,
+        goal: "≤ 5 ms".into(),
+        met: at_most(o, 5.0),
+    });
+
+    let (r, o) = both("d bg only", "total_s");
+    lines.push(Goal {
+        workload: "d: 10 tasks x 200 locked increments",
+        reflex: r,
+        ours: o,
+        unit: "s",
+        higher_is_better: false,
+        goal: "≥ 20x, exact".into(),
+        met: and(ratio_at_least(r, o, 20.0, false), exact("d bg only")),
+    });
+    let (r, o) = both("d bg + fg RT same sess", "p99_ms");
+    lines.push(Goal {
+        workload: "d': foreground round trip on that session during d, p99",
+        reflex: r,
+        ours: o,
+        unit: "ms",
+        higher_is_better: false,
+        goal: "≤ 5 ms".into(),
+        met: and(at_most(o, 5.0), exact("d bg + fg RT same sess")),
+    });
+
+    // Named after its sleep, which a smoke run shortens.
+    let e_ours = starting(ours, "e bg_slow(");
+    let (r, o) = (
+        num(starting(reflex, "e bg_slow("), "increment_latency_ms"),
+        num(e_ours, "increment_latency_ms"),
+    );
+    let e_exact = e_ours.map(|row| row["exact"] == Value::Bool(true));
+    lines.push(Goal {
+        workload: "e: an event right after a 2 s background task starts",
+        reflex: r,
+        ours: o,
+        unit: "ms",
+        higher_is_better: false,
+        goal: "≤ 0.5 ms".into(),
+        met: and(at_most(o, 0.5), e_exact),
+    });
+
+    let (r, o) = both("f memory", "kib_per_session_connected");
+    let expired = num(find(ours, "f memory"), "all_expired_after_disconnect_s");
+    lines.push(Goal {
+        workload: "f: memory per idle session (1000 hydrated)",
+        reflex: r,
+        ours: o,
+        unit: "KiB",
+        higher_is_better: false,
+        goal: format!(
+            "≤ 8 KiB, freed at expiry ({})",
+            expired.map_or("not freed".into(), |s| format!(
+                "all freed {s:.0} s after disconnect"
+            ))
+        ),
+        met: and(at_most(o, 8.0), Some(expired.is_some())),
+    });
+    let (r, o) = both("g append_item RT", "last_delta_bytes");
+    let ops = num(find(ours, "g append_item RT"), "last_ops_bytes");
+    lines.push(Goal {
+        workload: "g: bytes of the update after appending item 500",
+        reflex: r,
+        ours: o,
+        unit: "B",
+        higher_is_better: false,
+        goal: format!(
+            "≤ 64 B (ours: whole message; its ops alone {} B)",
+            ops.map_or("?".into(), fmt)
+        ),
+        met: and(at_most(o, 64.0), exact("g append_item RT")),
+    });
+    lines.iter().map(Goal::line).collect()
+}
+
+const COLUMNS: [&str; 8] = [
+    "n",
+    "total_s",
+    "events_per_s",
+    "p50_ms",
+    "p99_ms",
+    "max_ms",
+    "server_cpu_ms_per_event",
+    "exact",
+];
+
+fn cell(row: &Value, key: &str) -> String {
+    match row.get(key) {
+        Some(Value::Number(n)) if n.is_f64() => fmt(n.as_f64().unwrap_or(f64::NAN)),
+        Some(Value::Null) | None => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// A markdown table of the rows that have the common columns, then every
+/// other row as JSON.
+fn detail(rows: &[Value]) -> String {
+    let mut text = format!(
+        "| test | {} |\n|---|{}\n",
+        COLUMNS.join(" | "),
+        "---|".repeat(COLUMNS.len())
+    );
+    let (tabular, other): (Vec<_>, Vec<_>) = rows
+        .iter()
+        .partition(|row| row.get("p50_ms").is_some() || row.get("events_per_s").is_some());
+    for row in tabular {
+        let cells: Vec<String> = COLUMNS.iter().map(|key| cell(row, key)).collect();
+        let _ = writeln!(text, "| {} | {} |", cell(row, "test"), cells.join(" | "));
+    }
+    for row in other {
+        let _ = writeln!(text, "\n    {row}");
+    }
+    text
+}
+
+/// Prints our rows as a plain table on the terminal.
+pub fn print_table(rows: &[Value]) {
+    println!("\n{}", detail(rows));
+}
+
+pub fn write(inputs: &Inputs) -> Result<()> {
+    let mut reflex = rows(&inputs.reflex.join("abcdeg.json"))?;
+    reflex.extend(rows(&inputs.reflex.join("f.json")).unwrap_or_default());
+    let ours = rows(&inputs.ours)?;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "# Stateside vs Reflex 0.10.1, one run on one machine\n"
+    );
+    let _ = writeln!(
+        text,
+        "Both backends ran the anchor's workloads a to g (`../shared/anchors/reflex/scripts/bench.py`) \
+         with its default counts, one after the other, on loopback; ours through \
+         `bench/` (`make bench`). Ratios are Reflex/ours for times and bytes, ours/Reflex for rates.\n"
+    );
+    let _ = writeln!(text, "## Goals (issue 7)\n");
+    let _ = writeln!(
+        text,
+        "| workload | Reflex | ours | ratio | goal | met? |\n|---|---|---|---|---|---|"
+    );
+    for line in goals(&reflex, &ours) {
+        let _ = writeln!(text, "{line}");
+    }
+    let _ = writeln!(
+        text,
+        "\n## Every row, ours (floor first)\n\n{}",
+        detail(&ours)
+    );
+    let _ = writeln!(text, "## Every row, Reflex\n\n{}", detail(&reflex));
+    if let Some(scale) = &inputs.scale {
+        let _ = writeln!(text, "## Scale runs (ours)\n");
+        for row in rows(scale)? {
+            let _ = writeln!(text, "    {row}");
+        }
+        text.push('\n');
+    }
+    for include in &inputs.include {
+        text.push_str(&std::fs::read_to_string(include)?);
+        text.push('\n');
+    }
+    if !inputs.load.is_empty() {
+        let _ = writeln!(
+            text,
+            "## The machine during the run\n\n```\n{}\n```",
+            inputs.load.trim()
+        );
+    }
+    std::fs::write(&inputs.out, text)?;
+    println!("wrote {}", inputs.out.display());
+    Ok(())
+}
