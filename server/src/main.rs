@@ -3,6 +3,7 @@
 //! static site files, and the app's own axum routes.
 
 mod config;
+mod metrics;
 mod mock_api;
 
 use std::error::Error;
@@ -64,6 +65,7 @@ async fn terminated(engine: Engine) {
 
 /// Routes outside Leptos, each already given its own state.
 fn app_routes(engine: Engine) -> Router {
+    let metrics = metrics::routes(engine.clone());
     // Live while the process runs; ready while it takes events.
     let ready = move || async move {
         if engine.is_accepting() {
@@ -75,6 +77,7 @@ fn app_routes(engine: Engine) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .merge(metrics)
         .route(STREAM_PATH, get(stream))
         .merge(mock_api::routes())
 }

@@ -104,9 +104,9 @@ fn messages(
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     stream::unfold(Cursor::new(session, since), |mut cursor| async move {
         let message = cursor.next().await?;
-        let mut event = Event::default()
-            .json_data(&*message)
-            .expect("wire messages serialise");
+        let json = serde_json::to_string(&*message).expect("wire messages serialise");
+        metrics::histogram!("stateside_update_bytes").record(json.len() as f64);
+        let mut event = Event::default().data(json);
         if carries_version(&message) {
             cursor.version = Some(message.version());
             event = event.id(message.version().to_string());

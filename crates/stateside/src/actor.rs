@@ -108,17 +108,21 @@ async fn run_job(session: &Arc<SessionInner>, job: Job) -> Vec<Job> {
         else {
             unreachable!("a dropped context always sends its lock back");
         };
+        let failure = failure_notice(handler, outcome);
+        let outcome_label = if failure.is_some() { "error" } else { "ok" };
         let published = session.settle(
             &mut states,
             Outcome {
                 handler,
                 seq: job.seq,
                 actions,
-                failure: failure_notice(handler, outcome),
+                failure,
                 discard: false,
                 cancelled: None,
             },
         );
+        metrics::counter!("stateside_events_total", "handler" => handler, "outcome" => outcome_label)
+            .increment(1);
         drop(states);
         tracing::debug!(
             wait_us = (locked_at - queued_at).as_micros() as u64,

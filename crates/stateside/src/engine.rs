@@ -18,6 +18,13 @@ use crate::{
     store::{Store, StoreError, StoredSession, persister::Persister},
 };
 
+/// What [`Engine::stats`] reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    pub sessions: usize,
+    pub tasks: usize,
+}
+
 /// All sessions of the process. Cheap to clone: an `Arc` inside.
 #[derive(Clone)]
 pub struct Engine {
@@ -148,6 +155,15 @@ impl Engine {
             });
         }
         count
+    }
+
+    /// Live sessions and their running background tasks, for monitoring.
+    pub fn stats(&self) -> EngineStats {
+        let sessions = self.sessions();
+        EngineStats {
+            sessions: sessions.len(),
+            tasks: sessions.iter().map(|session| session.tasks().len()).sum(),
+        }
     }
 
     /// False once [`close`](Self::close) has been called.

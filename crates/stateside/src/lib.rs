@@ -25,7 +25,7 @@ mod token;
 pub use app::App;
 pub use config::Config;
 pub use cx::Cx;
-pub use engine::Engine;
+pub use engine::{Engine, EngineStats};
 pub use error::Error;
 pub use outbox::Subscription;
 pub use session::{SessionHandle, Submitted};

@@ -62,7 +62,10 @@ impl SessionLock {
                  (a nested lock through a clone of the Task)"
             );
         }
+        let asked = Instant::now();
         let states = Arc::clone(&self.states).lock_owned().await;
+        metrics::histogram!("stateside_lock_wait_seconds", "handler" => handler)
+            .record(asked.elapsed().as_secs_f64());
         *lock(&self.holder) = me;
         Held {
             states,
@@ -91,6 +94,8 @@ impl Drop for Held {
         self.states.rollback();
         *lock(&self.holder) = None;
         let held = self.since.elapsed();
+        metrics::histogram!("stateside_lock_hold_seconds", "handler" => self.handler)
+            .record(held.as_secs_f64());
         if held > self.warn_after {
             tracing::warn!(
                 handler = self.handler,

@@ -113,6 +113,7 @@ impl SessionInner {
             // Superseding and registering under one lock, so two starts
             // racing on different threads still leave one instance running.
             let mut running = lock(&self.tasks.running);
+            metrics::counter!("stateside_tasks_started_total", "handler" => handler).increment(1);
             if let Some(key) = &supersede_key {
                 let superseded: Vec<TaskId> = running
                     .iter()
