@@ -12,11 +12,12 @@ use std::{
 use tokio::time::Instant;
 
 use crate::{
-    App, Config, SessionHandle, SessionToken,
-    session::Origin,
-    session::lock,
-    store::{Store, StoreError, StoredSession, persister::Persister},
+    App, Config, RedisStore, SessionHandle, SessionToken,
+    session::{Origin, Role, lock},
+    store::{Backend, Store, StoreError, StoredSession, persister::Persister},
 };
+
+mod cluster;
 
 /// What [`Engine::stats`] reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,7 +38,7 @@ struct EngineInner {
     closing: Arc<AtomicBool>,
     sessions: Mutex<HashMap<SessionToken, SessionHandle>>,
     /// A durable store and its writer, or `None` for memory only.
-    store: Option<(Arc<dyn Store>, Persister)>,
+    store: Option<(Backend, Persister)>,
 }
 
 impl Engine {
@@ -49,11 +50,27 @@ impl Engine {
     /// An engine whose sessions are saved to `store` and come back from it
     /// after a restart. Must be called inside a tokio runtime.
     pub fn with_store(app: App, config: Config, store: Arc<dyn Store>) -> Self {
-        let persister = Persister::spawn(Arc::clone(&store));
-        Self::build(app, config, Some((store, persister)))
+        Self::durable(app, config, Backend::Store(store))
     }
 
-    fn build(app: App, config: Config, store: Option<(Arc<dyn Store>, Persister)>) -> Self {
+    /// An engine that is one of several processes sharing sessions through
+    /// Redis (see the `store::redis` module). Must be called inside a tokio
+    /// runtime.
+    pub fn with_redis(app: App, config: Config, mut redis: RedisStore) -> Self {
+        redis.set_record_ttl(config.idle_ttl);
+        let redis = Arc::new(redis);
+        redis.spawn_router();
+        let engine = Self::durable(app, config, Backend::Redis(Arc::clone(&redis)));
+        engine.spawn_keeper(redis);
+        engine
+    }
+
+    fn durable(app: App, config: Config, backend: Backend) -> Self {
+        let persister = Persister::spawn(backend.clone());
+        Self::build(app, config, Some((backend, persister)))
+    }
+
+    fn build(app: App, config: Config, store: Option<(Backend, Persister)>) -> Self {
         Self {
             inner: Arc::new(EngineInner {
                 app: Arc::new(app),
@@ -72,8 +89,17 @@ impl Engine {
     /// Creates a session with a fresh random token.
     pub fn create_session(&self) -> SessionHandle {
         let token = SessionToken::random();
-        let session = self.start(token, StoredSession::default());
+        let Some(redis) = self.redis() else {
+            let session = self.start(token, StoredSession::default(), Role::Alone);
+            lock(&self.inner.sessions).insert(token, session.clone());
+            return session;
+        };
+        let session = self.start(token, StoredSession::default(), Role::Owner);
         lock(&self.inner.sessions).insert(token, session.clone());
+        redis.own(token, None, &session.inner);
+        // The first save takes the lease and puts the record where other
+        // instances can find it.
+        session.inner.persist();
         session
     }
 
@@ -88,8 +114,10 @@ impl Engine {
         if let Some(session) = self.session(token) {
             return Ok(Some(session));
         }
-        let Some((store, _)) = &self.inner.store else {
-            return Ok(None);
+        let store = match &self.inner.store {
+            None => return Ok(None),
+            Some((Backend::Redis(redis), _)) => return self.join(redis, token).await,
+            Some((Backend::Store(store), _)) => store,
         };
         let (store, key) = (Arc::clone(store), *token);
         let loaded = tokio::task::spawn_blocking(move || store.load(&key))
@@ -103,12 +131,21 @@ impl Engine {
         // Another request may have restored it while we read.
         let session = sessions
             .entry(*token)
-            .or_insert_with(|| self.start(*token, stored))
+            .or_insert_with(|| self.start(*token, stored, Role::Alone))
             .clone();
         Ok(Some(session))
     }
 
-    fn start(&self, token: SessionToken, stored: StoredSession) -> SessionHandle {
+    fn start(&self, token: SessionToken, stored: StoredSession, role: Role) -> SessionHandle {
+        // A follower saves nothing: the owner does.
+        let persister = match role {
+            Role::Follower(_) => None,
+            Role::Alone | Role::Owner => self
+                .inner
+                .store
+                .as_ref()
+                .map(|(_, persister)| persister.clone()),
+        };
         SessionHandle::new(
             token,
             Arc::clone(&self.inner.app),
@@ -116,11 +153,8 @@ impl Engine {
             Arc::clone(&self.inner.closing),
             Origin {
                 stored,
-                persister: self
-                    .inner
-                    .store
-                    .as_ref()
-                    .map(|(_, persister)| persister.clone()),
+                persister,
+                role,
             },
         )
     }
@@ -144,15 +178,30 @@ impl Engine {
         });
         drop(sessions);
         let count = expired.len();
-        if let (Some((store, _)), false) = (&self.inner.store, expired.is_empty()) {
-            let store = Arc::clone(store);
-            tokio::task::spawn_blocking(move || {
-                for token in &expired {
-                    if let Err(error) = store.remove(token) {
-                        tracing::warn!(%error, "could not remove an expired session");
+        match (&self.inner.store, expired.is_empty()) {
+            (Some((Backend::Store(store), _)), false) => {
+                let store = Arc::clone(store);
+                tokio::task::spawn_blocking(move || {
+                    for token in &expired {
+                        if let Err(error) = store.remove(token) {
+                            tracing::warn!(%error, "could not remove an expired session");
+                        }
                     }
-                }
-            });
+                });
+            }
+            // The record stays for another instance (Redis expires it after
+            // the idle TTL); only the lease is given up.
+            (Some((Backend::Redis(redis), _)), false) => {
+                let redis = Arc::clone(redis);
+                tokio::spawn(async move {
+                    for token in &expired {
+                        if let Err(error) = redis.leave(token).await {
+                            tracing::warn!(%error, "could not release an expired session");
+                        }
+                    }
+                });
+            }
+            _ => {}
         }
         count
     }

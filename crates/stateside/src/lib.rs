@@ -30,7 +30,7 @@ pub use error::Error;
 pub use outbox::Subscription;
 pub use session::{SessionHandle, Submitted};
 pub use state_map::{SessionState, StateMap};
-pub use store::{FileStore, Store, StoreError};
+pub use store::{FileStore, RedisStore, Store, StoreError};
 pub use task::{Guard, Task};
 pub use tasks::{TaskId, TaskInfo};
 pub use token::{BadToken, SessionToken};

@@ -31,6 +31,10 @@ pub(crate) struct Outbox {
     /// gone: a channel preallocates its whole buffer, which would otherwise
     /// dominate the memory of an idle session.
     live: Option<broadcast::Sender<Arc<ServerMessage>>>,
+    /// On a Redis owner, what was sent live since the last save: the fenced
+    /// save publishes it to the other instances, so they see only what the
+    /// store accepted. `None` everywhere else.
+    relay: Option<Vec<Arc<ServerMessage>>>,
 }
 
 impl Outbox {
@@ -41,6 +45,7 @@ impl Outbox {
         stream_buffer: usize,
         stored: StoredSession,
         durable: bool,
+        relay: bool,
     ) -> Self {
         Self {
             version: stored.version,
@@ -52,6 +57,7 @@ impl Outbox {
             ring_capacity,
             stream_buffer: stream_buffer.max(1),
             live: None,
+            relay: relay.then(Vec::new),
         }
     }
 
@@ -80,12 +86,29 @@ impl Outbox {
         .expect("a JSON map serialises")
     }
 
-    /// The store has every event up to `through`: acknowledge them.
+    pub(crate) fn acked(&self) -> u64 {
+        self.acked
+    }
+
+    /// The store has every event up to `through`: acknowledge them. Not
+    /// relayed: other instances take the ack from the saved record.
     pub(crate) fn confirm_persisted(&mut self, through: u64) {
         if through > self.acked {
             self.acked = through;
             let message = Arc::new(ServerMessage::Update(self.ack_update()));
-            self.send_live(message);
+            self.send_local(message);
+        }
+    }
+
+    /// What the next save must publish (see `relay`).
+    pub(crate) fn relayed(&self) -> Vec<Arc<ServerMessage>> {
+        self.relay.clone().unwrap_or_default()
+    }
+
+    /// The first `count` relayed messages were published.
+    pub(crate) fn drop_relayed(&mut self, count: usize) {
+        if let Some(relay) = &mut self.relay {
+            relay.drain(..count.min(relay.len()));
         }
     }
 
@@ -122,17 +145,78 @@ impl Outbox {
             missing: None,
         }));
         if versioned {
-            if self.ring.len() == self.ring_capacity {
-                self.ring.pop_front();
-            }
-            if self.ring_capacity > 0 {
-                self.ring.push_back(Arc::clone(&message));
-            }
+            self.remember(&message);
         }
         self.send_live(message);
     }
 
+    /// Keeps a versioned update for replay.
+    fn remember(&mut self, message: &Arc<ServerMessage>) {
+        if self.ring.len() == self.ring_capacity {
+            self.ring.pop_front();
+        }
+        if self.ring_capacity > 0 {
+            self.ring.push_back(Arc::clone(message));
+        }
+    }
+
+    /// Follows what the owner on another instance published with a save
+    /// that stored everything up to `through`. Returns false when an update
+    /// is missing (this instance missed a publish): the caller then reloads
+    /// the record with [`reset`](Self::reset).
+    pub(crate) fn follow(&mut self, messages: Vec<ServerMessage>, through: u64) -> bool {
+        for message in messages {
+            let ServerMessage::Update(mut update) = message else {
+                continue;
+            };
+            let versioned = !update.ops.is_empty();
+            if versioned {
+                if update.version <= self.version {
+                    continue; // already in the record this copy started from
+                }
+                let mut document = Value::Object(std::mem::take(&mut self.document));
+                let applied = update.version == self.version + 1
+                    && json_patch::patch(&mut document, &update.ops).is_ok();
+                if let Value::Object(document) = document {
+                    self.document = document;
+                }
+                if !applied {
+                    return false;
+                }
+                self.version = update.version;
+            } else if update.version < self.version {
+                continue;
+            }
+            update.acked = update.acked.max(self.acked);
+            self.acked = update.acked;
+            let message = Arc::new(ServerMessage::Update(update));
+            if versioned {
+                self.remember(&message);
+            }
+            self.send_local(message);
+        }
+        self.confirm_persisted(through);
+        true
+    }
+
+    /// Starts over from a record, telling live streams with a snapshot.
+    pub(crate) fn reset(&mut self, stored: StoredSession) {
+        self.version = stored.version;
+        self.document = stored.document;
+        self.acked = self.acked.max(stored.applied_through);
+        self.ring.clear();
+        let snapshot = self.snapshot();
+        self.send_local(snapshot);
+    }
+
     fn send_live(&mut self, message: Arc<ServerMessage>) {
+        if let Some(relay) = &mut self.relay {
+            relay.push(Arc::clone(&message));
+        }
+        self.send_local(message);
+    }
+
+    fn send_local(&mut self, message: Arc<ServerMessage>) {
         // No receivers is normal: the tab may be away. The ring covers it.
         if let Some(live) = &self.live
             && live.send(message).is_err()

@@ -24,7 +24,7 @@ use crate::{
     lock::SessionLock,
     outbox::{Outbox, Subscription},
     sequencer::{Offer, Sequencer},
-    store::{StoredSession, persister::Persister},
+    store::{StoredSession, persister::Persister, redis::Forwarder},
     tasks::TaskTable,
 };
 
@@ -63,6 +63,9 @@ pub(crate) struct SessionInner {
     last_active: Mutex<Instant>,
     /// Saves to a durable store, if the engine has one.
     persister: Option<Persister>,
+    /// Set on a Redis instance that does not own the session: its events go
+    /// to the owner, and its outbox follows what the owner publishes.
+    forward: Option<Forwarder>,
     /// A save is scheduled (see [`Persister`]).
     pub(crate) dirty: AtomicBool,
     this: Weak<SessionInner>,
@@ -72,6 +75,17 @@ pub(crate) struct SessionInner {
 pub(crate) struct Origin {
     pub(crate) stored: StoredSession,
     pub(crate) persister: Option<Persister>,
+    pub(crate) role: Role,
+}
+
+/// What this process does for a session.
+pub(crate) enum Role {
+    /// Runs it, with no other instance involved (memory and file stores).
+    Alone,
+    /// Runs it and holds its Redis lease: saves also publish to the others.
+    Owner,
+    /// Follows it for local tabs while another instance owns it.
+    Follower(Forwarder),
 }
 
 /// A handle to a live session. Cloning is an `Arc` increment; the session
@@ -89,7 +103,18 @@ impl SessionHandle {
         closing: Arc<AtomicBool>,
         origin: Origin,
     ) -> Self {
-        let Origin { stored, persister } = origin;
+        let Origin {
+            stored,
+            persister,
+            role,
+        } = origin;
+        let relay = matches!(role, Role::Owner);
+        let forward = match role {
+            Role::Follower(forward) => Some(forward),
+            Role::Alone | Role::Owner => None,
+        };
+        // A follower's acks, like a durable owner's, wait for the saved record.
+        let durable = persister.is_some() || forward.is_some();
         let (mailbox, receiver) = mpsc::unbounded_channel();
         // The actor holds a weak reference: it can take a job only once this
         // `Arc` exists, since jobs arrive through it.
@@ -108,7 +133,8 @@ impl SessionHandle {
                 config.replay_ring,
                 config.stream_buffer,
                 stored,
-                persister.is_some(),
+                durable,
+                relay,
             )),
             config,
             tasks: TaskTable::default(),
@@ -121,6 +147,7 @@ impl SessionHandle {
             expired: AtomicBool::new(false),
             last_active: Mutex::new(Instant::now()),
             persister,
+            forward,
             dirty: AtomicBool::new(false),
             this: session.clone(),
         });
@@ -137,6 +164,12 @@ impl SessionHandle {
         let inner = &self.inner;
         if inner.closing.load(Ordering::Relaxed) {
             return Err(Error::ShuttingDown);
+        }
+        if let Some(forward) = &inner.forward {
+            // The owner sequences it; its ack comes back on the stream.
+            inner.touch();
+            forward.send(event);
+            return Ok(Submitted::Accepted);
         }
         let prepared = inner.app.prepare(&event.handler, event.args);
         let refusal = prepared.as_ref().err().cloned();
@@ -175,8 +208,12 @@ impl SessionHandle {
         lock(&self.inner.outbox).subscribe(since)
     }
 
-    /// The seq this session expects next from its client.
+    /// The seq this session expects next from its client (on a follower,
+    /// as far as the owner's saved acks tell).
     pub fn next_seq(&self) -> u64 {
+        if self.inner.forward.is_some() {
+            return lock(&self.inner.outbox).acked() + 1;
+        }
         lock(&self.inner.sequencer).next()
     }
 
@@ -261,6 +298,7 @@ impl SessionInner {
             if held > 0 && next == missing {
                 tracing::debug!(missing, held, "asking the client to resend");
                 lock(&session.outbox).request_resend(missing);
+                session.persist();
             } else if held > 0 {
                 session.watch_gap(next);
             }
@@ -402,7 +440,7 @@ impl SessionInner {
     }
 
     /// Schedules a save, with a durable store.
-    fn persist(&self) {
+    pub(crate) fn persist(&self) {
         if let (Some(persister), Some(this)) = (&self.persister, self.this.upgrade()) {
             persister.mark_dirty(&this);
         }
@@ -413,6 +451,9 @@ impl SessionInner {
         let mut outbox = lock(&self.outbox);
         if !cancelled.load(Ordering::SeqCst) {
             outbox.publish(Vec::new(), Vec::new(), Some(notice));
+            drop(outbox);
+            // With Redis the save carries it to tabs on other instances.
+            self.persist();
         }
     }
 }

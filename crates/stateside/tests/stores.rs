@@ -6,23 +6,26 @@ mod support;
 
 use std::sync::Arc;
 
-use stateside::{Engine, FileStore, Store};
-use support::*;
+use stateside::{Engine, FileStore, RedisStore, Store};
+use support::{redis_server::RedisServer, *};
 
-/// An engine per store kind; the file one keeps its database in `dir`.
-fn engines(dir: &tempfile::TempDir) -> Vec<(&'static str, Engine)> {
+/// An engine per store kind; the file one keeps its database in `dir`, the
+/// Redis one uses `redis`.
+async fn engines(dir: &tempfile::TempDir, redis: &RedisServer) -> Vec<(&'static str, Engine)> {
     let store: Arc<dyn Store> =
         Arc::new(FileStore::open(dir.path().join("sessions.redb")).unwrap());
+    let redis = RedisStore::connect(&redis.url()).await.unwrap();
     vec![
         ("memory", Engine::new(app(), config())),
         ("file", Engine::with_store(app(), config(), store)),
+        ("redis", Engine::with_redis(app(), config(), redis)),
     ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_store_applies_events_and_tasks_exactly() {
-    let dir = tempfile::tempdir().unwrap();
-    for (kind, engine) in engines(&dir) {
+    let (dir, redis) = (tempfile::tempdir().unwrap(), RedisServer::start());
+    for (kind, engine) in engines(&dir, &redis).await {
         let mut client = Client::connect(engine.create_session());
         for round in 0..20 {
             if round < 4 {
@@ -105,8 +108,8 @@ async fn acknowledged_events_survive_the_process_on_the_file_store() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_tokens_stay_unknown_on_every_store() {
-    let dir = tempfile::tempdir().unwrap();
-    for (kind, engine) in engines(&dir) {
+    let (dir, redis) = (tempfile::tempdir().unwrap(), RedisServer::start());
+    for (kind, engine) in engines(&dir, &redis).await {
         let stranger = stateside::SessionToken::random();
         assert!(engine.resume(&stranger).await.unwrap().is_none(), "{kind}");
     }

@@ -8,11 +8,15 @@
 
 mod file;
 pub(crate) mod persister;
+pub(crate) mod redis;
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use file::FileStore;
+pub use redis::RedisStore;
 
 use crate::SessionToken;
 
@@ -24,6 +28,14 @@ pub trait Store: Send + Sync + 'static {
     /// returns `Ok`, all of them survive a crash.
     fn save(&self, batch: &[(SessionToken, Vec<u8>)]) -> Result<(), StoreError>;
     fn remove(&self, token: &SessionToken) -> Result<(), StoreError>;
+}
+
+/// Where the persister writes: a plain [`Store`], or Redis, whose saves
+/// are fenced per session and publish to the other instances.
+#[derive(Clone)]
+pub(crate) enum Backend {
+    Store(Arc<dyn Store>),
+    Redis(Arc<RedisStore>),
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -10,10 +10,24 @@ use std::{
     time::Duration,
 };
 
+use stateside_wire::ServerMessage;
 use tokio::sync::mpsc;
 
-use super::Store;
-use crate::session::{SessionInner, lock};
+use super::{Backend, StoreError};
+use crate::{
+    SessionToken,
+    session::{SessionInner, lock},
+};
+
+/// One session's part of a batch.
+pub(crate) struct Dirty {
+    pub(crate) token: SessionToken,
+    pub(crate) record: Vec<u8>,
+    /// The client events the record has applied.
+    pub(crate) through: u64,
+    /// What a Redis owner publishes with the record (see `Outbox::relay`).
+    pub(crate) relayed: Vec<Arc<ServerMessage>>,
+}
 
 /// A cheap handle that sessions use to ask for a save.
 #[derive(Clone)]
@@ -22,9 +36,9 @@ pub(crate) struct Persister {
 }
 
 impl Persister {
-    pub(crate) fn spawn(store: Arc<dyn Store>) -> Self {
+    pub(crate) fn spawn(backend: Backend) -> Self {
         let (dirty, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(run(store, dirty.downgrade(), receiver));
+        tokio::spawn(run(backend, dirty.downgrade(), receiver));
         Self { dirty }
     }
 
@@ -43,7 +57,7 @@ fn mark_dirty(dirty: &mpsc::UnboundedSender<Weak<SessionInner>>, session: &Arc<S
 /// Runs until the engine (the last `Persister`) is gone. `retry` is weak
 /// so that this task does not keep its own channel open.
 async fn run(
-    store: Arc<dyn Store>,
+    backend: Backend,
     retry: mpsc::WeakUnboundedSender<Weak<SessionInner>>,
     mut dirty: mpsc::UnboundedReceiver<Weak<SessionInner>>,
 ) {
@@ -55,21 +69,29 @@ async fn run(
         let sessions: Vec<Arc<SessionInner>> = sessions.iter().filter_map(Weak::upgrade).collect();
         // Clear the flag before reading, so a change made after the read
         // schedules another save instead of being lost.
-        let mut through = Vec::with_capacity(sessions.len());
-        let batch: Vec<_> = sessions
+        let batch: Vec<Dirty> = sessions
             .iter()
             .map(|session| {
                 session.dirty.store(false, Ordering::SeqCst);
                 let outbox = lock(&session.outbox);
-                through.push(outbox.applied_through());
-                (session.token, outbox.stored())
+                Dirty {
+                    token: session.token,
+                    record: outbox.stored(),
+                    through: outbox.applied_through(),
+                    relayed: outbox.relayed(),
+                }
             })
             .collect();
-        let writer = Arc::clone(&store);
-        match tokio::task::spawn_blocking(move || writer.save(&batch)).await {
-            Ok(Ok(())) => {
-                for (session, through) in sessions.iter().zip(through) {
-                    lock(&session.outbox).confirm_persisted(through);
+        match save(&backend, &batch).await {
+            Ok(kept) => {
+                for ((session, dirty), kept) in sessions.iter().zip(&batch).zip(kept) {
+                    // A batch refused for a session (its Redis lease was
+                    // lost) is never acknowledged: its owner now is another.
+                    if kept {
+                        let mut outbox = lock(&session.outbox);
+                        outbox.drop_relayed(dirty.relayed.len());
+                        outbox.confirm_persisted(dirty.through);
+                    }
                 }
             }
             failure => {
@@ -84,4 +106,25 @@ async fn run(
             }
         }
     }
+}
+
+/// Writes a batch; says, per session, whether the store took it.
+async fn save(backend: &Backend, batch: &[Dirty]) -> Result<Vec<bool>, StoreError> {
+    match backend {
+        Backend::Store(store) => {
+            let (store, records) = (Arc::clone(store), plain(batch));
+            tokio::task::spawn_blocking(move || store.save(&records))
+                .await
+                .map_err(StoreError::new)??;
+            Ok(vec![true; batch.len()])
+        }
+        Backend::Redis(redis) => redis.save(batch).await,
+    }
+}
+
+fn plain(batch: &[Dirty]) -> Vec<(SessionToken, Vec<u8>)> {
+    batch
+        .iter()
+        .map(|dirty| (dirty.token, dirty.record.clone()))
+        .collect()
 }

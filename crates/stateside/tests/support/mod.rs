@@ -8,6 +8,8 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod redis_server;
+
 use std::{
     sync::{Arc, Mutex},
     time::Duration,

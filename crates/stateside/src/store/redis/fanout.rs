@@ -1,0 +1,127 @@
+//! Updates from owners to the tabs connected to other instances.
+//!
+//! A follower subscribes to `stateside:{token}:updates`, where the owner's
+//! fenced save publishes each batch of messages. One router task reads
+//! every message this process receives and hands it to the follower's
+//! outbox, which relays it to its streams with the owner's version numbers,
+//! so a tab can reconnect to any instance and resume where it was. A
+//! follower that missed a publish (a reconnect) notices the gap in the
+//! versions and reloads the record.
+
+use std::sync::Arc;
+
+use redis::{PushInfo, PushKind, Value};
+
+use super::{Broadcast, RedisStore, key};
+use crate::{
+    SessionToken,
+    session::{SessionInner, lock},
+};
+
+impl RedisStore {
+    /// Starts routing what the subscriber connection receives. Once.
+    pub(crate) fn spawn_router(self: &Arc<Self>) {
+        let Some(mut pushes) = lock(&self.pushes).take() else {
+            return;
+        };
+        let redis = Arc::downgrade(self);
+        tokio::spawn(async move {
+            while let Some(push) = pushes.recv().await {
+                let Some(redis) = redis.upgrade() else {
+                    return;
+                };
+                redis.route(push);
+            }
+        });
+    }
+
+    fn route(self: &Arc<Self>, push: PushInfo) {
+        if push.kind == PushKind::Disconnection {
+            // Wake-ups may have been missed: every owner looks at its inbox.
+            for lease in lock(&self.owned).values() {
+                lease.wake.notify_one();
+            }
+            return;
+        }
+        if push.kind != PushKind::Message {
+            return;
+        }
+        let [Value::BulkString(channel), Value::BulkString(payload)] = push.data.as_slice() else {
+            return;
+        };
+        let Some((token, part)) = parse_channel(channel) else {
+            return;
+        };
+        match part {
+            "wake" => {
+                if let Some(lease) = lock(&self.owned).get(&token) {
+                    lease.wake.notify_one();
+                }
+            }
+            "updates" => match serde_json::from_slice(payload) {
+                Ok(Broadcast::Saved { through, messages }) => {
+                    let Some(follower) = self.follower(&token) else {
+                        return;
+                    };
+                    if !lock(&follower.outbox).follow(messages, through) {
+                        self.resync(token, follower);
+                    }
+                }
+                Ok(Broadcast::Released) => self.keeper.notify_one(),
+                Err(error) => tracing::warn!(%error, "unreadable session update"),
+            },
+            _ => {}
+        }
+    }
+
+    /// Follows a session another instance owns: subscribes to its updates,
+    /// then catches up with the record, so nothing falls between the two.
+    pub(crate) async fn follow(self: &Arc<Self>, token: SessionToken, session: &Arc<SessionInner>) {
+        lock(&self.followed).insert(token, Arc::downgrade(session));
+        self.subscribe(key(&token, "updates")).await;
+        self.resync(token, Arc::clone(session));
+    }
+
+    pub(super) async fn unfollow(&self, token: &SessionToken) {
+        if lock(&self.followed).remove(token).is_some() {
+            self.unsubscribe(key(token, "updates")).await;
+        }
+    }
+
+    /// Reloads a follower from the record, if the record is ahead of it.
+    fn resync(self: &Arc<Self>, token: SessionToken, follower: Arc<SessionInner>) {
+        let redis = Arc::clone(self);
+        tokio::spawn(async move {
+            match redis.load(&token).await {
+                Ok(Some(stored)) => {
+                    let mut outbox = lock(&follower.outbox);
+                    if stored.version > outbox.version() {
+                        outbox.reset(stored);
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "could not reload a followed session"),
+            }
+        });
+    }
+
+    pub(super) async fn subscribe(&self, channel: String) {
+        if let Err(error) = self.subscriber.clone().subscribe(&channel).await {
+            // The manager resubscribes what it tracks once it reconnects.
+            tracing::warn!(%error, channel, "subscribing failed");
+        }
+    }
+
+    pub(super) async fn unsubscribe(&self, channel: String) {
+        if let Err(error) = self.subscriber.clone().unsubscribe(&channel).await {
+            tracing::warn!(%error, channel, "unsubscribing failed");
+        }
+    }
+}
+
+/// `stateside:{token}:part` back into its token and part.
+fn parse_channel(channel: &[u8]) -> Option<(SessionToken, &str)> {
+    let channel = std::str::from_utf8(channel).ok()?;
+    let (token, part) = channel.strip_prefix("stateside:{")?.split_once("}:")?;
+    Some((token.parse().ok()?, part))
+}

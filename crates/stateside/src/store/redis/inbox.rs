@@ -1,0 +1,156 @@
+//! Events that reach an instance which does not own their session.
+//!
+//! The follower appends them to `stateside:{token}:inbox` and publishes a
+//! wake-up on `stateside:{token}:wake`, both in one script call per batch.
+//! The owner drains the inbox in order into the session's usual sequencer,
+//! so an event that arrives twice, through two instances or a retry, is
+//! still applied once. A client's acks come back on its stream, from the
+//! owner's saves, exactly as on one instance.
+
+use std::{
+    sync::{Arc, Weak},
+    time::Duration,
+};
+
+use stateside_wire::ClientEvent;
+use tokio::sync::{Notify, mpsc};
+
+use super::{RedisStore, key, scripts};
+use crate::{Error, SessionHandle, SessionToken, session::SessionInner};
+
+/// The most events taken from an inbox in one round trip.
+const DRAIN_BATCH: usize = 256;
+
+/// A follower's way to the owner. Events leave in the order submitted.
+#[derive(Clone)]
+pub(crate) struct Forwarder {
+    events: mpsc::UnboundedSender<ClientEvent>,
+}
+
+impl Forwarder {
+    pub(crate) fn send(&self, event: ClientEvent) {
+        // The sending task lives as long as this sender.
+        let _ = self.events.send(event);
+    }
+}
+
+impl RedisStore {
+    /// A forwarder for `token`: a task that pushes what it is given to the
+    /// inbox, and pokes the lease keeper when nobody owns the session.
+    pub(crate) fn forwarder(self: &Arc<Self>, token: SessionToken) -> Forwarder {
+        let (events, mut queue) = mpsc::unbounded_channel::<ClientEvent>();
+        let redis = Arc::downgrade(self);
+        let mut commands = self.commands.clone();
+        let ttl = Self::millis(self.record_ttl);
+        tokio::spawn(async move {
+            while let Some(first) = queue.recv().await {
+                let mut batch = vec![first];
+                while let Ok(more) = queue.try_recv() {
+                    batch.push(more);
+                }
+                let mut invocation = scripts::FORWARD.prepare_invoke();
+                invocation
+                    .key(key(&token, "inbox"))
+                    .key(key(&token, "owner"))
+                    .arg(key(&token, "wake"))
+                    .arg(ttl);
+                for event in &batch {
+                    invocation.arg(serde_json::to_vec(event).expect("an event serialises"));
+                }
+                // Retried until Redis takes it: a lost event would stall
+                // the session's sequence until the client resends.
+                let owned = loop {
+                    match invocation.invoke_async::<bool>(&mut commands).await {
+                        Ok(owned) => break owned,
+                        Err(error) => {
+                            tracing::warn!(%error, "forwarding events failed; retrying");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                    }
+                };
+                if let (false, Some(redis)) = (owned, redis.upgrade()) {
+                    redis.keeper.notify_one();
+                }
+            }
+        });
+        Forwarder { events }
+    }
+
+    /// Drains `token`'s inbox into the session whenever `wake` rings, for
+    /// as long as this process owns it.
+    pub(super) fn drain(
+        self: &Arc<Self>,
+        token: SessionToken,
+        wake: Arc<Notify>,
+        session: Weak<SessionInner>,
+    ) {
+        let redis = Arc::downgrade(self);
+        // Anything forwarded before this owner subscribed is drained too.
+        wake.notify_one();
+        tokio::spawn(async move {
+            if let Some(redis) = redis.upgrade() {
+                redis.subscribe(key(&token, "wake")).await;
+            }
+            loop {
+                wake.notified().await;
+                let Some(redis) = redis.upgrade() else {
+                    return;
+                };
+                let Some(session) = session.upgrade() else {
+                    break;
+                };
+                if redis.lease_of(&token).is_none() {
+                    break;
+                }
+                if !redis.drain_once(&token, SessionHandle { inner: session }).await {
+                    wake.notify_one();
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            if let Some(redis) = redis.upgrade() {
+                redis.unsubscribe(key(&token, "wake")).await;
+            }
+        });
+    }
+
+    /// Submits everything in the inbox. False if Redis could not be read.
+    async fn drain_once(&self, token: &SessionToken, session: SessionHandle) -> bool {
+        loop {
+            let popped: Option<Vec<Vec<u8>>> = match redis::cmd("LPOP")
+                .arg(key(token, "inbox"))
+                .arg(DRAIN_BATCH)
+                .query_async(&mut self.commands.clone())
+                .await
+            {
+                Ok(popped) => popped,
+                Err(error) => {
+                    tracing::warn!(%error, "reading a session's inbox failed");
+                    return false;
+                }
+            };
+            let events = popped.unwrap_or_default();
+            let more = events.len() == DRAIN_BATCH;
+            for bytes in events {
+                let Ok(event) = serde_json::from_slice::<ClientEvent>(&bytes) else {
+                    tracing::warn!("dropped an unreadable forwarded event");
+                    continue;
+                };
+                submit(&session, event).await;
+            }
+            if !more {
+                return true;
+            }
+        }
+    }
+}
+
+/// Submits a forwarded event, waiting while the queue is full. A refused
+/// event has already told its client through a notice.
+async fn submit(session: &SessionHandle, event: ClientEvent) {
+    loop {
+        match session.submit(event.clone()) {
+            Err(Error::Busy { .. }) => tokio::time::sleep(Duration::from_millis(5)).await,
+            Ok(_) | Err(_) => return,
+        }
+    }
+}
