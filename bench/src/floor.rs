@@ -1,7 +1,8 @@
 //! The loopback floor, measured in the same run against the bare echo
 //! (`src/bin/echo.rs`) with bodies the size of a real event: a POST round
 //! trip, a POST whose body comes back on an SSE stream (the shape of one
-//! Stateside round trip), and `n` such POSTs back to back.
+//! Stateside round trip), `n` such POSTs back to back, and the memory of
+//! idle open streams (what f's hydrated tabs cost before any engine).
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
@@ -24,7 +25,7 @@ fn event_body() -> Bytes {
     Bytes::from(body.to_string())
 }
 
-pub async fn measure(echo: &Server, rt: usize, n: usize) -> Result<Vec<Value>> {
+pub async fn measure(echo: &Server, rt: usize, n: usize, streams: usize) -> Result<Vec<Value>> {
     let body = event_body();
     let mut posts = Conn::open(echo.addr).await?;
 
@@ -79,6 +80,16 @@ pub async fn measure(echo: &Server, rt: usize, n: usize) -> Result<Vec<Value>> {
             "exact": true,
         })
     };
+    let rss_before = echo.rss_mib();
+    let mut idle = Vec::with_capacity(streams);
+    for i in 0..streams {
+        let mut conn = Conn::open(echo.addr).await?;
+        idle.push(conn.get(&format!("/stream?token=idle-{i}")).await?);
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let kib_per_stream = 1024.0 * (echo.rss_mib() - rss_before) / streams as f64;
+    drop(idle);
+
     Ok(vec![
         row("floor: bare axum POST echo RT", &post_only, &post_metered),
         row(
@@ -92,6 +103,12 @@ pub async fn measure(echo: &Server, rt: usize, n: usize) -> Result<Vec<Value>> {
             "total_s": total,
             "events_per_s": n as f64 / total,
             "server_cpu_ms_per_event": 1000.0 * pipelined_metered.server_cpu_s / n as f64,
+            "exact": true,
+        }),
+        json!({
+            "test": "floor: bare axum idle SSE stream memory",
+            "n": streams,
+            "kib_per_session_connected": kib_per_stream,
             "exact": true,
         }),
     ])

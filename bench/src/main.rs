@@ -206,7 +206,7 @@ async fn run(
     };
 
     let echo = binaries.start_echo().await?;
-    for row in floor::measure(&echo, counts.rt, counts.n).await? {
+    for row in floor::measure(&echo, counts.rt, counts.n, counts.mem_sessions).await? {
         record(row);
     }
     echo.stop().await;

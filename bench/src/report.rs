@@ -224,6 +224,10 @@ fn goals(reflex: &[Value], ours: &[Value]) -> Vec<String> {
 
     let (r, o) = both("f memory", "kib_per_session_connected");
     let expired = num(find(ours, "f memory"), "all_expired_after_disconnect_s");
+    let stream_floor = num(
+        find(ours, "floor: bare axum idle SSE stream memory"),
+        "kib_per_session_connected",
+    );
     lines.push(Goal {
         workload: "f: memory per idle session (1000 hydrated)",
         reflex: r,
@@ -231,10 +235,11 @@ fn goals(reflex: &[Value], ours: &[Value]) -> Vec<String> {
         unit: "KiB",
         higher_is_better: false,
         goal: format!(
-            "≤ 8 KiB, freed at expiry ({})",
+            "≤ 8 KiB, freed at expiry ({}; one idle SSE stream on bare axum: {} KiB)",
             expired.map_or("not freed".into(), |s| format!(
                 "all freed {s:.0} s after disconnect"
-            ))
+            )),
+            stream_floor.map_or("?".into(), fmt)
         ),
         met: and(at_most(o, 8.0), Some(expired.is_some())),
     });
