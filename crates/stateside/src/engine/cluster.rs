@@ -33,22 +33,18 @@ impl Engine {
             return Ok(Some(session));
         }
         let session = match redis.join(token).await? {
-            Joined::Owner(fence, Some(stored)) => {
+            Joined::Owner(fence, stored) => {
                 let session = self.start(*token, stored, Role::Owner);
                 redis.own(*token, Some(fence), &session.inner);
                 session
             }
-            Joined::Owner(fence, None) => {
-                redis.release(token, fence).await?;
-                return Ok(None);
-            }
-            Joined::Follower(Some(stored)) => {
+            Joined::Follower(stored) => {
                 let forwarder = redis.forwarder(*token);
                 let session = self.start(*token, stored, Role::Follower(forwarder));
                 redis.follow(*token, &session.inner).await;
                 session
             }
-            Joined::Follower(None) => return Ok(None),
+            Joined::Unknown => return Ok(None),
         };
         lock(&self.inner.sessions).insert(*token, session.clone());
         Ok(Some(session))

@@ -69,7 +69,7 @@ async fn run(
         let sessions: Vec<Arc<SessionInner>> = sessions.iter().filter_map(Weak::upgrade).collect();
         // Clear the flag before reading, so a change made after the read
         // schedules another save instead of being lost.
-        let batch: Vec<Dirty> = sessions
+        let mut batch: Vec<Dirty> = sessions
             .iter()
             .map(|session| {
                 session.dirty.store(false, Ordering::SeqCst);
@@ -82,7 +82,7 @@ async fn run(
                 }
             })
             .collect();
-        match save(&backend, &batch).await {
+        match save(&backend, &mut batch).await {
             Ok(kept) => {
                 for ((session, dirty), kept) in sessions.iter().zip(&batch).zip(kept) {
                     // A batch refused for a session (its Redis lease was
@@ -109,10 +109,15 @@ async fn run(
 }
 
 /// Writes a batch; says, per session, whether the store took it.
-async fn save(backend: &Backend, batch: &[Dirty]) -> Result<Vec<bool>, StoreError> {
+async fn save(backend: &Backend, batch: &mut [Dirty]) -> Result<Vec<bool>, StoreError> {
     match backend {
         Backend::Store(store) => {
-            let (store, records) = (Arc::clone(store), plain(batch));
+            // The records are not needed after the write: move them.
+            let records: Vec<_> = batch
+                .iter_mut()
+                .map(|dirty| (dirty.token, std::mem::take(&mut dirty.record)))
+                .collect();
+            let store = Arc::clone(store);
             tokio::task::spawn_blocking(move || store.save(&records))
                 .await
                 .map_err(StoreError::new)??;
@@ -120,11 +125,4 @@ async fn save(backend: &Backend, batch: &[Dirty]) -> Result<Vec<bool>, StoreErro
         }
         Backend::Redis(redis) => redis.save(batch).await,
     }
-}
-
-fn plain(batch: &[Dirty]) -> Vec<(SessionToken, Vec<u8>)> {
-    batch
-        .iter()
-        .map(|dirty| (dirty.token, dirty.record.clone()))
-        .collect()
 }

@@ -102,7 +102,10 @@ impl RedisStore {
                 if redis.lease_of(&token).is_none() {
                     break;
                 }
-                if !redis.drain_once(&token, SessionHandle { inner: session }).await {
+                if !redis
+                    .drain_once(&token, SessionHandle { inner: session })
+                    .await
+                {
                     wake.notify_one();
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }

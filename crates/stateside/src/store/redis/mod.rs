@@ -86,10 +86,12 @@ struct Lease {
 
 /// What joining a session found.
 pub(crate) enum Joined {
-    /// This process now owns it.
-    Owner(u64, Option<StoredSession>),
+    /// This process now owns it, with this fence.
+    Owner(u64, StoredSession),
     /// Another instance owns it.
-    Follower(Option<StoredSession>),
+    Follower(StoredSession),
+    /// Redis has no such session.
+    Unknown,
 }
 
 /// What an owner publishes on `stateside:{token}:updates`. Generic so the
@@ -168,21 +170,27 @@ impl RedisStore {
 
     /// Tries to take the lease of a session another process may run.
     pub(crate) async fn join(&self, token: &SessionToken) -> Result<Joined, StoreError> {
+        self.acquire(token, false).await
+    }
+
+    async fn acquire(&self, token: &SessionToken, create: bool) -> Result<Joined, StoreError> {
         let (fence, record): (u64, Option<Vec<u8>>) = scripts::ACQUIRE
             .key(key(token, "owner"))
             .key(key(token, "fence"))
             .key(key(token, "record"))
             .arg(&self.instance)
             .arg(Self::millis(self.lease))
+            .arg(u8::from(create))
             .invoke_async(&mut self.commands.clone())
             .await
             .map_err(StoreError::new)?;
         let stored = record
             .map(|bytes| StoredSession::decode(&bytes))
             .transpose()?;
-        Ok(match fence {
-            0 => Joined::Follower(stored),
-            fence => Joined::Owner(fence, stored),
+        Ok(match (fence, stored) {
+            (0, None) => Joined::Unknown,
+            (0, Some(stored)) => Joined::Follower(stored),
+            (fence, stored) => Joined::Owner(fence, stored.unwrap_or_default()),
         })
     }
 
@@ -203,10 +211,13 @@ impl RedisStore {
     }
 
     /// The fenced save of a batch (see [`scripts::SAVE`]): per session,
-    /// whether Redis took it. A refused session is marked lost.
+    /// whether Redis took it. A refused session is marked lost. One round
+    /// trip for the whole batch.
     pub(crate) async fn save(&self, batch: &[Dirty]) -> Result<Vec<bool>, StoreError> {
         let mut invocation = scripts::SAVE.prepare_invoke();
-        invocation.arg(Self::millis(self.record_ttl));
+        invocation
+            .arg(Self::millis(self.lease))
+            .arg(Self::millis(self.record_ttl));
         let mut sent = Vec::with_capacity(batch.len());
         for (index, dirty) in batch.iter().enumerate() {
             let Some(fence) = self.fence(&dirty.token).await? else {
@@ -219,8 +230,10 @@ impl RedisStore {
             .map_err(StoreError::new)?;
             invocation
                 .key(key(&dirty.token, "owner"))
+                .key(key(&dirty.token, "fence"))
                 .key(key(&dirty.token, "record"))
                 .arg(self.owner_value(fence))
+                .arg(fence)
                 .arg(&dirty.record)
                 .arg(key(&dirty.token, "updates"))
                 .arg(payload);
@@ -230,11 +243,12 @@ impl RedisStore {
         if sent.is_empty() {
             return Ok(kept);
         }
-        let saved: Vec<bool> = invocation
+        let held: Vec<u8> = invocation
             .invoke_async(&mut self.commands.clone())
             .await
             .map_err(StoreError::new)?;
-        for (index, saved) in sent.into_iter().zip(saved) {
+        for (index, held) in sent.into_iter().zip(held) {
+            let saved = held != 0;
             kept[index] = saved;
             if !saved {
                 self.lose(&batch[index].token);
@@ -252,10 +266,10 @@ impl RedisStore {
         };
         let fence = cell
             .get_or_try_init(|| async {
-                match self.join(token).await? {
+                match self.acquire(token, true).await? {
                     Joined::Owner(fence, _) => Ok(fence),
                     // A fresh random token that someone else holds.
-                    Joined::Follower(_) => Err(None),
+                    Joined::Follower(_) | Joined::Unknown => Err(None),
                 }
             })
             .await;
@@ -300,8 +314,8 @@ impl RedisStore {
 
     /// Gives the lease with `fence` up, unless it is already another's.
     pub(crate) async fn release(&self, token: &SessionToken, fence: u64) -> Result<(), StoreError> {
-        let payload = serde_json::to_vec(&Broadcast::<ServerMessage>::Released)
-            .map_err(StoreError::new)?;
+        let payload =
+            serde_json::to_vec(&Broadcast::<ServerMessage>::Released).map_err(StoreError::new)?;
         let _: u8 = scripts::RELEASE
             .key(key(token, "owner"))
             .arg(self.owner_value(fence))

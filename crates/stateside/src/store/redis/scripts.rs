@@ -10,13 +10,17 @@ use std::sync::LazyLock;
 use redis::Script;
 
 /// Takes the lease if nobody holds it, with a fence higher than any before:
-/// `KEYS = [owner, fence, record]`, `ARGV = [instance, lease_ms]`. Returns
-/// `[fence or 0, record or nil]`, so joining a session is one round trip.
+/// `KEYS = [owner, fence, record]`, `ARGV = [instance, lease_ms, create]`.
+/// Only a creator (`create = 1`) takes the lease of a session with no
+/// record: another instance asking first must not take over a session that
+/// its creator has not saved yet. Returns `[fence or 0, record or nil]`, so
+/// joining a session is one round trip.
 pub(super) static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
         local record = redis.call('GET', KEYS[3])
         if redis.call('EXISTS', KEYS[1]) == 1 then return {0, record} end
+        if not record and ARGV[3] ~= '1' then return {0, record} end
         local fence = redis.call('INCR', KEYS[2])
         redis.call('SET', KEYS[1], ARGV[1] .. ':' .. fence, 'PX', ARGV[2])
         return {fence, record}
@@ -24,56 +28,65 @@ pub(super) static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
-/// The fenced save of a batch: per session `KEYS += [owner, record]` and
-/// `ARGV += [owner value, record, updates channel, payload]`, after
-/// `ARGV[1] = record ttl_ms`. A session's record is written, and its
-/// updates published, only if the owner key still holds this holder's
-/// fence. Returns one 1 (saved) or 0 (fenced out) per session.
+/// The fence check that every write of an owner starts with, as a Lua
+/// function: 1 if `mine` holds the lease (it is extended); 2 if the lease
+/// had lapsed and no one took a later fence (a pause, or Redis restarted
+/// empty), so it is taken back; 0 if it is another's. Taking a lapsed lease
+/// back is safe: with no later fence, nobody else can have written.
+const HOLDS: &str = r"
+    local function holds(owner, fence, mine, my_fence, lease_ms)
+        local holder = redis.call('GET', owner)
+        if holder == mine then
+            redis.call('PEXPIRE', owner, lease_ms)
+            return 1
+        end
+        if holder then return 0 end
+        local last = redis.call('GET', fence)
+        if last and last ~= my_fence then return 0 end
+        redis.call('SET', fence, my_fence)
+        redis.call('SET', owner, mine, 'PX', lease_ms)
+        return 2
+    end
+";
+
+fn with_holds(body: &str) -> Script {
+    Script::new(&format!("{HOLDS}{body}"))
+}
+
+/// The fenced save of a batch: per session `KEYS += [owner, fence, record]`
+/// and `ARGV += [owner value, fence, record, updates channel, payload]`,
+/// after `ARGV = [lease_ms, record ttl_ms]`. A session's record is written,
+/// and its updates published, only if this holder still holds the lease.
+/// Returns, per session, what `holds` said.
 pub(super) static SAVE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    with_holds(
         r"
-        local saved = {}
-        for i = 1, #KEYS / 2 do
-            local a = 1 + (i - 1) * 4
-            if redis.call('GET', KEYS[2 * i - 1]) == ARGV[a + 1] then
-                redis.call('SET', KEYS[2 * i], ARGV[a + 2], 'PX', ARGV[1])
-                redis.call('PUBLISH', ARGV[a + 3], ARGV[a + 4])
-                saved[i] = 1
-            else
-                saved[i] = 0
+        local result = {}
+        for i = 1, #KEYS / 3 do
+            local a = 2 + (i - 1) * 5
+            result[i] = holds(KEYS[3 * i - 2], KEYS[3 * i - 1], ARGV[a + 1], ARGV[a + 2], ARGV[1])
+            if result[i] ~= 0 then
+                redis.call('SET', KEYS[3 * i], ARGV[a + 3], 'PX', ARGV[2])
+                redis.call('PUBLISH', ARGV[a + 4], ARGV[a + 5])
             end
         end
-        return saved
+        return result
         ",
     )
 });
 
 /// Renews a batch of leases: per session `KEYS += [owner, fence, record]`
 /// and `ARGV += [owner value, fence]`, after `ARGV = [lease_ms, ttl_ms]`.
-/// Per session: 1 renewed; 2 the key was gone but no one took a later
-/// fence (the lease lapsed in a pause, or Redis restarted empty), so it is
-/// taken back and the record must be saved again; 0 lost to a newer holder.
+/// Returns, per session, what `holds` said; on 2 the record may be gone,
+/// and the owner saves it again.
 pub(super) static RENEW: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    with_holds(
         r"
         local result = {}
         for i = 1, #KEYS / 3 do
-            local owner, fence, record = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
-            local mine, my_fence = ARGV[2 * i + 1], ARGV[2 * i + 2]
-            local holder = redis.call('GET', owner)
-            result[i] = 0
-            if holder == mine then
-                redis.call('PEXPIRE', owner, ARGV[1])
-                redis.call('PEXPIRE', record, ARGV[2])
-                result[i] = 1
-            elseif not holder then
-                local last = redis.call('GET', fence)
-                if not last or last == my_fence then
-                    redis.call('SET', fence, my_fence)
-                    redis.call('SET', owner, mine, 'PX', ARGV[1])
-                    result[i] = 2
-                end
-            end
+            local a = 2 + (i - 1) * 2
+            result[i] = holds(KEYS[3 * i - 2], KEYS[3 * i - 1], ARGV[a + 1], ARGV[a + 2], ARGV[1])
+            if result[i] == 1 then redis.call('PEXPIRE', KEYS[3 * i], ARGV[2]) end
         end
         return result
         ",

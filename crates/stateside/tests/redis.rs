@@ -1,0 +1,206 @@
+//! Several engines sharing sessions through one Redis, as several server
+//! processes do: each engine has its own Redis connections and stands for
+//! one instance.
+
+mod support;
+
+use std::{sync::mpsc, time::Duration};
+
+use serde::Serialize;
+use stateside::{ClientEvent, Cx, Engine, HandlerId, RedisStore, SessionHandle, SessionToken};
+use support::{redis_server::RedisServer, *};
+
+async fn instance(redis: &RedisServer, lease: Duration) -> Engine {
+    let store = RedisStore::connect(&redis.url())
+        .await
+        .expect("connects to the test redis-server")
+        .with_lease(lease);
+    Engine::with_redis(app().on(FREEZE, freeze), config(), store)
+}
+
+/// Another instance's view of a session: waits for the owner's first save.
+async fn join(engine: &Engine, token: &SessionToken) -> SessionHandle {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(session) = engine.resume(token).await.unwrap() {
+                return session;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the session reached Redis")
+}
+
+fn event<A: Serialize>(handler: HandlerId<A>, args: A, seq: u64) -> ClientEvent {
+    let mut event = handler.call(&args).unwrap();
+    event.seq = seq;
+    event
+}
+
+/// Records a tag, then blocks its whole runtime thread: a process paused
+/// (a GC pause, a stopped VM) while it holds the session.
+const FREEZE: HandlerId<(String, u64)> = HandlerId::new("freeze");
+
+async fn freeze(mut cx: Cx<Counter>, (tag, ms): (String, u64)) -> anyhow::Result<()> {
+    cx.log.push(tag);
+    std::thread::sleep(Duration::from_millis(ms));
+    Ok(())
+}
+
+/// The record of `token` as Redis has it.
+async fn stored_counter(redis: &RedisServer, token: &SessionToken) -> Counter {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let bytes: Vec<u8> = redis::cmd("GET")
+        .arg(format!("stateside:{{{token}}}:record"))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let record: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    serde_json::from_value(record["document"]["counter"].clone()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_on_one_instance_sees_events_sent_through_another() {
+    let redis = RedisServer::start();
+    let (a, b) = (
+        instance(&redis, Duration::from_secs(5)).await,
+        instance(&redis, Duration::from_secs(5)).await,
+    );
+    let mut tab = Client::connect(a.create_session());
+    let through_b = join(&b, &tab.session.token()).await;
+    for seq in 1..=50 {
+        through_b
+            .submit(event(RECORD, seq.to_string(), seq))
+            .unwrap();
+    }
+    let counter: Counter = tab.until(|c: &Counter| c.log.len() == 50).await;
+    let expected: Vec<String> = (1..=50).map(|seq| seq.to_string()).collect();
+    assert_eq!(counter.log, expected, "applied once each, in seq order");
+    assert_eq!(tab.settled::<Counter>().await.log, expected);
+
+    // A tab following on B sees the same stream, with the owner's versions.
+    let mut tab_b = Client::connect(through_b.clone());
+    tab_b.until(|c: &Counter| c.log.len() == 50).await;
+    assert_eq!(tab_b.document.version(), tab.document.version());
+    through_b.submit(event(INCREMENT, (), 51)).unwrap();
+    let on_b: Counter = tab_b.until(|c: &Counter| c.count == 1).await;
+    let on_a: Counter = tab.until(|c: &Counter| c.count == 1).await;
+    assert_eq!(on_a, on_b);
+    assert_eq!(tab.document.version(), tab_b.document.version());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_tasks_split_over_two_instances_count_exactly() {
+    let redis = RedisServer::start();
+    let (a, b) = (
+        instance(&redis, Duration::from_secs(5)).await,
+        instance(&redis, Duration::from_secs(5)).await,
+    );
+    let through_a = a.create_session();
+    let mut tab = Client::connect(through_a.clone());
+    let through_b = join(&b, &through_a.token()).await;
+    // One tab's seqs, its requests alternating between the instances.
+    for seq in 1..=10 {
+        let via = if seq % 2 == 0 { &through_a } else { &through_b };
+        via.submit(event(LOCKED_INCREMENTS, 200, seq)).unwrap();
+    }
+    let counter: Counter = tab.until(|c: &Counter| c.count == 2000).await;
+    assert_eq!(counter.count, 2000);
+    let counter: Counter = tab.quiesce().await;
+    assert_eq!(counter.count, 2000, "exact, with nothing more to come");
+    assert_eq!(stored_counter(&redis, &through_a.token()).await.count, 2000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_whose_lease_expired_cannot_overwrite_newer_state() {
+    let redis = RedisServer::start();
+    let lease = Duration::from_millis(300);
+    let url = redis.url();
+    let (to_test, from_a) = mpsc::channel();
+    // Instance A runs on its own single thread, so that freezing the thread
+    // stops everything A does, its lease renewals included.
+    let stale = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let store = RedisStore::connect(&url).await.unwrap().with_lease(lease);
+            let a = Engine::with_redis(app().on(FREEZE, freeze), config(), store);
+            let mut tab = Client::connect(a.create_session());
+            tab.send(INCREMENT, ());
+            tab.settled::<Counter>().await;
+            let token = tab.session.token();
+            to_test.send(token).unwrap();
+            // Changes the state, then stalls for ten leases holding it.
+            tab.send(FREEZE, ("stale".to_owned(), 3000));
+            // Awake again: A must find out it lost the session and drop it.
+            tokio::time::timeout(Duration::from_secs(10), async {
+                while a.session(&token).is_some() {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            })
+            .await
+            .expect("the stale holder dropped the session");
+            let acked = tab.document.acked();
+            assert!(tab.is_closed().await, "its streams end");
+            acked
+        })
+    });
+    let token = from_a.recv().unwrap();
+    tokio::time::sleep(lease * 3).await;
+
+    // A's lease has run out while it is paused: B takes the session over.
+    let b = instance(&redis, lease).await;
+    let session = join(&b, &token).await;
+    assert_eq!(session.next_seq(), 2, "the frozen event was never saved");
+    let mut tab = Client::connect(session);
+    tab.send(RECORD, "newer".to_owned());
+    tab.settled::<Counter>().await;
+
+    let stale_acked = stale.join().unwrap();
+    assert_eq!(stale_acked, 1, "the frozen event was never acknowledged");
+    // Give a write that got through every chance to land, then look.
+    tokio::time::sleep(lease).await;
+    let stored = stored_counter(&redis, &token).await;
+    assert_eq!(
+        stored.log,
+        vec!["newer".to_owned()],
+        "the stale write was refused"
+    );
+    assert_eq!(stored.count, 1);
+    // B still owns it and goes on.
+    tab.send(INCREMENT, ());
+    assert_eq!(tab.settled::<Counter>().await.count, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_go_on_after_redis_restarts_empty() {
+    let mut redis = RedisServer::start();
+    let lease = Duration::from_millis(300);
+    let a = instance(&redis, lease).await;
+    let mut tab = Client::connect(a.create_session());
+    for _ in 0..10 {
+        tab.send(INCREMENT, ());
+    }
+    assert_eq!(tab.settled::<Counter>().await.count, 10);
+
+    redis.restart();
+    for _ in 0..10 {
+        tab.send(INCREMENT, ());
+    }
+    assert_eq!(
+        tab.settled::<Counter>().await.count,
+        20,
+        "acked once saved again"
+    );
+    // The owner put the whole session back, and another instance sees it.
+    let b = instance(&redis, lease).await;
+    let through_b = join(&b, &tab.session.token()).await;
+    let mut tab_b = Client::connect(through_b);
+    assert_eq!(tab_b.document.state::<Counter>().unwrap().count, 20);
+    tab_b.send(INCREMENT, ());
+    assert_eq!(tab.until(|c: &Counter| c.count == 21).await.count, 21);
+}
