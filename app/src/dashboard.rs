@@ -142,7 +142,11 @@ fn PanelFrame(panel: Panel, title: &'static str, children: Children) -> impl Int
     let stateside = use_stateside();
     let dashboard = use_state::<Dashboard>();
     let running = move || dashboard.with(|dashboard| dashboard.running.contains(&panel));
-    let stop = if panel == Panel::Job { "Cancel" } else { "Stop" };
+    let stop = if panel == Panel::Job {
+        "Cancel"
+    } else {
+        "Stop"
+    };
     view! {
         <section
             class="card panel"
@@ -170,25 +174,40 @@ fn PanelFrame(panel: Panel, title: &'static str, children: Children) -> impl Int
 #[component]
 fn ChartPanel() -> impl IntoView {
     let chart = use_state::<Chart>();
+    // Newest point at the right edge; values 0..100 fill the 40-high box.
+    let step = 100.0 / (CHART_POINTS - 1) as f64;
+    let first_x = move || (CHART_POINTS - chart.with(|chart| chart.points.len())) as f64 * step;
     let line = move || {
+        let first_x = first_x();
         chart.with(|chart| {
-            let step = 100.0 / (CHART_POINTS - 1) as f64;
             chart
                 .points
                 .iter()
                 .enumerate()
-                .map(|(i, value)| format!("{:.1},{:.1}", i as f64 * step, 40.0 - value * 0.4))
+                .map(|(i, value)| {
+                    format!("{:.1},{:.1}", first_x + i as f64 * step, 40.0 - value * 0.4)
+                })
                 .collect::<Vec<_>>()
                 .join(" ")
         })
     };
-    let latest = move || chart.with(|chart| chart.points.last().map_or("—".to_owned(), |v| format!("{v:.0}")));
+    // The same line closed along the bottom, for the shaded area.
+    let area = move || format!("{:.1},40 {} 100,40", first_x(), line());
+    let latest = move || {
+        chart.with(|chart| {
+            chart
+                .points
+                .last()
+                .map_or("—".to_owned(), |v| format!("{v:.0}"))
+        })
+    };
     view! {
         <p class="panel-figure" data-testid="ticks" data-ticks=move || chart.with(|chart| chart.ticks)>
             {latest}
             <span class="muted">" req/s"</span>
         </p>
         <svg class="sparkline" viewBox="0 0 100 40" preserveAspectRatio="none" aria-label="requests per second">
+            <polygon points=area />
             <polyline points=line />
         </svg>
     }
@@ -232,8 +251,7 @@ fn JobPanel() -> impl IntoView {
     };
     view! {
         <p class="panel-figure" data-testid="ticks" data-ticks=percent>
-            {percent}
-            " %"
+            {move || format!("{} %", percent())}
         </p>
         <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent>
             <div class="progress-bar" style:width=move || format!("{}%", percent())></div>

@@ -15,8 +15,9 @@ mod random;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment, path,
+    StaticSegment,
     components::{A, Route, Router, Routes},
+    path,
 };
 
 use demos::DemoLinks;

@@ -65,10 +65,40 @@ pub mod handlers {
     const WORDS_PER_TICK: usize = 3;
     const TICK: Duration = Duration::from_millis(500);
     const WORDS: &[&str] = &[
-        "lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed",
-        "do", "eiusmod", "tempor", "incididunt", "ut", "labore", "et", "dolore", "magna",
-        "aliqua", "enim", "ad", "minim", "veniam", "quis", "nostrud", "exercitation",
-        "ullamco", "laboris", "nisi", "aliquip", "ex", "ea", "commodo", "consequat",
+        "lorem",
+        "ipsum",
+        "dolor",
+        "sit",
+        "amet",
+        "consectetur",
+        "adipiscing",
+        "elit",
+        "sed",
+        "do",
+        "eiusmod",
+        "tempor",
+        "incididunt",
+        "ut",
+        "labore",
+        "et",
+        "dolore",
+        "magna",
+        "aliqua",
+        "enim",
+        "ad",
+        "minim",
+        "veniam",
+        "quis",
+        "nostrud",
+        "exercitation",
+        "ullamco",
+        "laboris",
+        "nisi",
+        "aliquip",
+        "ex",
+        "ea",
+        "commodo",
+        "consequat",
     ];
 
     impl Card {
@@ -172,7 +202,7 @@ pub fn LoremPage() -> impl IntoView {
                 "to a random end. Start as many as you like; pause, resume or kill any of them."
             </p>
             <button class="btn btn-primary" data-testid="new-task" on:click=move |_| stateside.call(NEW_TASK, ())>
-                "➕ New task"
+                "+ New task"
             </button>
         </section>
         <div class="lorem-grid">
@@ -186,11 +216,12 @@ pub fn LoremPage() -> impl IntoView {
 #[component]
 fn LoremCard(id: u32, lorem: Memo<Lorem>) -> impl IntoView {
     let stateside = use_stateside();
-    let card = Memo::new(move |_| lorem.with(|lorem| lorem.cards.get(&id).cloned().unwrap_or_default()));
+    let card =
+        Memo::new(move |_| lorem.with(|lorem| lorem.cards.get(&id).cloned().unwrap_or_default()));
     let toggle_label = move || {
         card.with(|card| match (card.done(), card.running) {
-            (true, _) => "🔄 Restart",
-            (false, true) => "⏸ Pause",
+            (true, _) => "↻ Restart",
+            (false, true) => "❚❚ Pause",
             (false, false) => "▶ Resume",
         })
     };

@@ -240,7 +240,14 @@ fn RunColumn(
     let status = move || {
         run.with(|run| {
             let seconds = run.elapsed_ms as f64 / 1000.0;
-            format!("{}/{ITEMS} in {seconds:.1} s · {} clicks applied", run.items.len(), run.clicks)
+            let clicks = match run.clicks {
+                1 => "1 click".to_owned(),
+                n => format!("{n} clicks"),
+            };
+            format!(
+                "{}/{ITEMS} in {seconds:.1} s · {clicks} applied",
+                run.items.len()
+            )
         })
     };
 

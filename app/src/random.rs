@@ -293,7 +293,14 @@ fn random_page<M: Mode>() -> impl IntoView {
     let min = move || shared.with(|shared| shared.min);
     let max = move || shared.with(|shared| shared.max);
     let values = move || {
-        shared.with(|shared| shared.values.iter().map(i32::to_string).collect::<Vec<_>>().join(", "))
+        shared.with(|shared| {
+            shared
+                .values
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
     };
     let slider = move |ev: leptos::ev::Event| event_target_value(&ev).parse::<i32>().ok();
 

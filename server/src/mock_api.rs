@@ -9,8 +9,11 @@ use axum::{Json, Router, extract::Path, http::StatusCode, routing::get};
 use serde_json::{Value, json};
 
 /// (title, description, price, rating, brand, category)
+#[rustfmt::skip]
 type Item = (&'static str, &'static str, f64, f64, &'static str, &'static str);
 
+// A table reads best with one item per line.
+#[rustfmt::skip]
 const CATALOG: [Item; 10] = [
     ("Aurora Desk Lamp", "A dimmable LED lamp with a warm-to-cool slider and a weighted brass base.", 49.99, 4.6, "Lumen & Co", "home-decoration"),
     ("Trailhead Daypack 22L", "A light, water-resistant pack with a padded laptop sleeve and hip belt.", 79.0, 4.4, "Northpass", "bags"),
@@ -27,7 +30,8 @@ const CATALOG: [Item; 10] = [
 /// Where the app fetches products: `STATESIDE_PRODUCTS_URL`, or this mock
 /// on the server's own address.
 pub fn products_url(site: SocketAddr) -> String {
-    std::env::var("STATESIDE_PRODUCTS_URL").unwrap_or_else(|_| format!("http://{site}/api/products"))
+    std::env::var("STATESIDE_PRODUCTS_URL")
+        .unwrap_or_else(|_| format!("http://{site}/api/products"))
 }
 
 /// `GET /api/products/{id}` for ids 1 to 10, each answered after
@@ -54,8 +58,9 @@ fn latency() -> Duration {
 
 async fn product(id: usize, latency: Duration) -> Result<Json<Value>, StatusCode> {
     tokio::time::sleep(latency).await;
-    let &(title, description, price, rating, brand, category) =
-        CATALOG.get(id.wrapping_sub(1)).ok_or(StatusCode::NOT_FOUND)?;
+    let &(title, description, price, rating, brand, category) = CATALOG
+        .get(id.wrapping_sub(1))
+        .ok_or(StatusCode::NOT_FOUND)?;
     Ok(Json(json!({
         "id": id,
         "title": title,

@@ -117,8 +117,14 @@ async fn log_tail(mut task: Task<LogTail>, (): ()) -> anyhow::Result<()> {
         let route = ROUTES.choose(&mut rand::rng()).copied().unwrap_or("GET /");
         let (level, text) = match rand::random_range(0..20) {
             0 => ("ERROR", format!("{route} 502 upstream timed out")),
-            1..=3 => ("WARN", format!("{route} 200 slow: {} ms", rand::random_range(500..2000))),
-            _ => ("INFO", format!("{route} 200 in {} ms", rand::random_range(2..60))),
+            1..=3 => (
+                "WARN",
+                format!("{route} 200 slow: {} ms", rand::random_range(500..2000)),
+            ),
+            _ => (
+                "INFO",
+                format!("{route} 200 in {} ms", rand::random_range(2..60)),
+            ),
         };
         let mut log = task.lock().await;
         let seq = log.next_seq;
