@@ -5,13 +5,14 @@
 use std::{path::PathBuf, str::FromStr, sync::Arc, time::Duration};
 
 use clap::Parser;
-use stateside::{App, Engine, FileStore, StoreError};
+use stateside::{App, Engine, FileStore, RedisStore, StoreError};
 
 #[derive(Debug, Parser)]
 #[command(version, about = "The Stateside demo server")]
 pub struct Settings {
-    /// Where sessions live: `memory` (lost on restart), or `file:PATH`
-    /// (an embedded database that survives restarts and crashes).
+    /// Where sessions live: `memory` (lost on restart), `file:PATH` (an
+    /// embedded database that survives restarts and crashes), or
+    /// `redis://host:port[/db]` (shared by every server process using it).
     #[arg(long, env = "STATESIDE_STORE", default_value = "memory")]
     pub store: StoreChoice,
 
@@ -45,6 +46,7 @@ pub struct Settings {
 pub enum StoreChoice {
     Memory,
     File(PathBuf),
+    Redis(String),
 }
 
 impl FromStr for StoreChoice {
@@ -54,19 +56,25 @@ impl FromStr for StoreChoice {
         match text.split_once(':') {
             None if text == "memory" => Ok(Self::Memory),
             Some(("file", path)) if !path.is_empty() => Ok(Self::File(path.into())),
-            _ => Err(format!("`{text}`: expected `memory` or `file:PATH`")),
+            Some(("redis", _)) => Ok(Self::Redis(text.to_owned())),
+            _ => Err(format!(
+                "`{text}`: expected `memory`, `file:PATH` or `redis://host:port[/db]`"
+            )),
         }
     }
 }
 
 impl Settings {
     /// The engine for `app`, on the chosen store.
-    pub fn engine(&self, app: App) -> Result<Engine, StoreError> {
+    pub async fn engine(&self, app: App) -> Result<Engine, StoreError> {
         let config = self.engine_config();
         Ok(match &self.store {
             StoreChoice::Memory => Engine::new(app, config),
             StoreChoice::File(path) => {
                 Engine::with_store(app, config, Arc::new(FileStore::open(path)?))
+            }
+            StoreChoice::Redis(url) => {
+                Engine::with_redis(app, config, RedisStore::connect(url).await?)
             }
         })
     }

@@ -30,7 +30,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     // sets, falling back to Leptos's defaults.
     let conf = get_configuration(None)?;
     let addr = conf.leptos_options.site_addr;
-    let engine = settings.engine(app::handlers(&mock_api::products_url(addr))?)?;
+    let engine = settings
+        .engine(app::handlers(&mock_api::products_url(addr))?)
+        .await?;
     app::observe_engine(engine.clone());
     engine.spawn_expiry();
     let app = router(conf.leptos_options, app_routes(engine.clone()))
