@@ -1,0 +1,229 @@
+//! The wire protocol against the real server over real sockets: events are
+//! applied once and in seq order, a reconnecting tab gets a replay or a
+//! snapshot, its copy ends equal to the server's, and bad input gets a
+//! clear answer without harming the session.
+
+mod support;
+
+use app::bench::{APPEND_ITEM, Bench, INCREMENT};
+use serde_json::json;
+use stateside_wire::ServerMessage;
+use support::{Instance, Tab};
+
+/// A small ring, so that a short run can fall out of it.
+const RING: &str = "4";
+
+async fn server() -> Instance {
+    Instance::start(&["--replay-ring", RING]).await
+}
+
+fn items(tab: &Tab) -> Vec<String> {
+    tab.document.state::<Bench>().unwrap().items
+}
+
+#[tokio::test]
+async fn a_duplicate_seq_is_acknowledged_and_applied_once() {
+    let server = server().await;
+    let mut tab = Tab::open(&server).await;
+    tab.connect(&server, None).await;
+    let event = tab.event(INCREMENT, ());
+    assert_eq!(
+        tab.send(&server, &[event.clone()]).await,
+        json!(["Accepted"])
+    );
+    // A retry after a lost response, and the same event twice in a batch.
+    assert_eq!(
+        tab.send(&server, &[event.clone()]).await,
+        json!(["Duplicate"])
+    );
+    let next = tab.event(INCREMENT, ());
+    assert_eq!(
+        tab.send(&server, &[event, next.clone(), next]).await,
+        json!(["Duplicate", "Accepted", "Duplicate"])
+    );
+    tab.settled().await;
+    assert_eq!(tab.document.state::<Bench>().unwrap().count, 2);
+}
+
+#[tokio::test]
+async fn out_of_order_events_are_held_and_applied_in_seq_order() {
+    let server = server().await;
+    let mut tab = Tab::open(&server).await;
+    tab.connect(&server, None).await;
+    let first = tab.event(APPEND_ITEM, "first".to_owned());
+    let second = tab.event(APPEND_ITEM, "second".to_owned());
+    let third = tab.event(APPEND_ITEM, "third".to_owned());
+    assert_eq!(tab.send(&server, &[third]).await, json!(["Held"]));
+    assert_eq!(tab.send(&server, &[second]).await, json!(["Held"]));
+    assert_eq!(tab.send(&server, &[first]).await, json!(["Accepted"]));
+    tab.settled().await;
+    assert_eq!(items(&tab), ["first", "second", "third"]);
+}
+
+#[tokio::test]
+async fn a_gap_that_does_not_fill_is_reported_as_missing() {
+    let server = server().await;
+    let mut tab = Tab::open(&server).await;
+    tab.connect(&server, None).await;
+    let lost = tab.event(APPEND_ITEM, "lost in transit".to_owned());
+    let after = tab.event(APPEND_ITEM, "after".to_owned());
+    assert_eq!(tab.send(&server, &[after]).await, json!(["Held"]));
+    tab.until(|tab| {
+        tab.received.iter().any(
+            |message| matches!(message, ServerMessage::Update(update) if update.missing == Some(1)),
+        )
+    })
+    .await;
+    // The client resends from the missing seq; both apply, in order.
+    assert_eq!(tab.send(&server, &[lost]).await, json!(["Accepted"]));
+    tab.settled().await;
+    assert_eq!(items(&tab), ["lost in transit", "after"]);
+}
+
+#[tokio::test]
+async fn reconnecting_inside_the_ring_replays_and_outside_gets_a_snapshot() {
+    let server = server().await;
+    let mut tab = Tab::open(&server).await;
+    tab.connect(&server, None).await;
+    for n in 0..6 {
+        let event = tab.event(APPEND_ITEM, format!("item {n}"));
+        tab.send(&server, &[event]).await;
+    }
+    tab.settled().await;
+    let version = tab.document.version();
+    assert_eq!(version, 6);
+
+    // Back from version 4, which the ring of 4 still covers: a replay.
+    let mut behind = tab.document.clone();
+    behind.apply(&ServerMessage::Snapshot {
+        version: 4,
+        acked: 4,
+        state: json!({ "bench": { "count": 0, "items": ["item 0", "item 1", "item 2", "item 3"], "last_seq": -1 } }),
+    })
+    .unwrap();
+    tab.document = behind;
+    tab.connect(&server, Some(4)).await;
+    tab.until(|tab| tab.document.version() == version && tab.document.acked() == 6)
+        .await;
+    assert!(
+        tab.received
+            .iter()
+            .all(|message| matches!(message, ServerMessage::Update(_))),
+        "a replay, not a snapshot: {:?}",
+        tab.received
+    );
+    let replayed: Vec<u64> = tab
+        .received
+        .iter()
+        .filter_map(|message| match message {
+            ServerMessage::Update(update) if !update.ops.is_empty() => Some(update.version),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(replayed, [5, 6]);
+
+    // Back from version 1, which left the ring: one snapshot.
+    tab.connect(&server, Some(1)).await;
+    tab.until(|tab| !tab.received.is_empty()).await;
+    assert!(matches!(
+        tab.received[0],
+        ServerMessage::Snapshot { version: 6, .. }
+    ));
+
+    // Either way the copy equals the server's own, as a fresh tab sees it.
+    let mut fresh = Tab::join(&tab.token);
+    fresh.connect(&server, None).await;
+    fresh
+        .until(|fresh| fresh.document.version() == version)
+        .await;
+    assert_eq!(fresh.document.value(), tab.document.value());
+    assert_eq!(items(&tab).len(), 6);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_answer_and_the_session_goes_on() {
+    let server = server().await;
+    let mut tab = Tab::open(&server).await;
+    tab.connect(&server, None).await;
+    let post = |body: String| {
+        tab.http
+            .post(server.url("/stateside/send"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let text = |response: reqwest::Response| async move {
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
+
+    let (_, malformed) = text(post("{\"token\": ".to_owned()).await.unwrap()).await;
+    assert!(malformed.contains("EOF"), "{malformed}");
+
+    let forged = json!({ "token": "0".repeat(32), "events": [] }).to_string();
+    let (_, unknown) = text(post(forged).await.unwrap()).await;
+    assert!(unknown.contains("unknown or expired session"), "{unknown}");
+
+    let oversize = json!({ "token": tab.token, "events": [{ "seq": 1, "handler": "bench/append_item", "args": "x".repeat(70_000) }] });
+    let (status, _) = text(post(oversize.to_string()).await.unwrap()).await;
+    assert_eq!(status, 413);
+
+    let cross_origin = tab
+        .http
+        .get(server.url(&format!("/stateside/stream?token={}", tab.token)))
+        .header("origin", "http://elsewhere.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_origin.status().as_u16(), 403);
+
+    let mut unknown_handler = tab.event(INCREMENT, ());
+    unknown_handler.handler = "bench/no_such_handler".to_owned();
+    let mut wrong_args = tab.event(INCREMENT, ());
+    wrong_args.args = json!("not a unit");
+    let mut far_future = tab.event(INCREMENT, ());
+    far_future.seq += 1_000_000;
+    let good = tab.event(INCREMENT, ());
+    let receipts = tab
+        .send(&server, &[unknown_handler, wrong_args, far_future, good])
+        .await;
+    assert_eq!(
+        receipts[0],
+        json!({ "Refused": "unknown handler `bench/no_such_handler`" })
+    );
+    assert!(
+        receipts[1]["Refused"]
+            .as_str()
+            .unwrap()
+            .starts_with("bad arguments for `bench/increment`")
+    );
+    assert!(
+        receipts[2]["Refused"]
+            .as_str()
+            .unwrap()
+            .contains("too far ahead")
+    );
+    // The far-future seq was refused, not taken: the good event is the next
+    // one after it and waits for it; sending the missing seq releases it.
+    assert_eq!(receipts[3], json!("Held"));
+    let mut refill = tab.event(INCREMENT, ());
+    refill.seq -= 2;
+    assert_eq!(tab.send(&server, &[refill]).await, json!(["Accepted"]));
+    tab.until(|tab| tab.document.state::<Bench>().unwrap().count == 2)
+        .await;
+    let notices: Vec<String> = tab
+        .received
+        .iter()
+        .filter_map(|message| match message {
+            ServerMessage::Update(update) => {
+                update.error.as_ref().map(|notice| notice.message.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        notices
+            .iter()
+            .any(|notice| notice.contains("unknown handler")),
+        "{notices:?}"
+    );
+}
