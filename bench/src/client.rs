@@ -88,7 +88,7 @@ pub struct Session {
 impl Session {
     /// Opens a session with its own connection for events.
     pub async fn open(addr: SocketAddr) -> Result<Self> {
-        Self::open_with(addr, Pool::new(addr)).await
+        Self::open_with(addr, Pool::new(addr, 1)).await
     }
 
     /// Opens a session and its stream, and waits for the first snapshot.

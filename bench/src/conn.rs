@@ -19,7 +19,7 @@ use hyper::{
     header::{CONTENT_TYPE, HOST},
 };
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
+use tokio::{net::TcpStream, sync::Semaphore};
 
 pub const JSON: &str = "application/json";
 pub const FORM: &str = "application/x-www-form-urlencoded";
@@ -80,23 +80,28 @@ impl Conn {
     }
 }
 
-/// Idle keep-alive connections to one server, shared by whoever posts: a
-/// tab's own (one connection), or, in the scale run, a proxy's upstream pool
-/// that lets 10,000 tabs post without 10,000 more sockets.
+/// At most `size` keep-alive connections to one server, shared by whoever
+/// posts: a tab's own (one connection), or, in the scale run, a proxy's
+/// upstream pool that lets 10,000 tabs post without 10,000 more sockets.
+/// Bounded, so that a burst queues for a connection instead of opening
+/// sockets faster than the server's accept backlog takes them.
 pub struct Pool {
     addr: SocketAddr,
     idle: Mutex<Vec<Conn>>,
+    permits: Semaphore,
 }
 
 impl Pool {
-    pub fn new(addr: SocketAddr) -> Arc<Self> {
+    pub fn new(addr: SocketAddr, size: usize) -> Arc<Self> {
         Arc::new(Self {
             addr,
             idle: Mutex::default(),
+            permits: Semaphore::new(size),
         })
     }
 
     pub async fn post(&self, path: &str, content_type: &str, body: Bytes) -> Result<Bytes> {
+        let _permit = self.permits.acquire().await?;
         let idle = self.idle.lock().expect("pool lock").pop();
         let mut conn = match idle {
             Some(conn) => conn,

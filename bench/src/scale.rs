@@ -30,8 +30,11 @@ use crate::{
     stats::{Meter, Samples},
 };
 
+/// Connections the scale run's tabs share for their events.
+const POOL: usize = 128;
+
 pub async fn sessions(server: &Server, n: usize, duration: Duration) -> Result<Value> {
-    let pool = Pool::new(server.addr);
+    let pool = Pool::new(server.addr, POOL);
     let rss_before = server.rss_mib();
     let opened = Instant::now();
     let sessions: Vec<Session> = stream::iter(0..n)
