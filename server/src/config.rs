@@ -28,6 +28,14 @@ pub struct Settings {
     #[arg(long, env = "STATESIDE_QUEUE_LIMIT", default_value_t = 1024)]
     pub queue_limit: usize,
 
+    /// Background tasks one session may run at once.
+    #[arg(long, env = "STATESIDE_MAX_TASKS", default_value_t = 256)]
+    pub max_tasks: usize,
+
+    /// Sessions one process holds before it refuses new tabs.
+    #[arg(long, env = "STATESIDE_MAX_SESSIONS", default_value_t = 100_000)]
+    pub max_sessions: usize,
+
     /// Updates kept per session to replay to a reconnecting tab.
     #[arg(long, env = "STATESIDE_REPLAY_RING", default_value_t = 256)]
     pub replay_ring: usize,
@@ -85,6 +93,8 @@ impl Settings {
             lock_hold_warning: self.lock_warning,
             queue_limit: self.queue_limit,
             replay_ring: self.replay_ring,
+            max_tasks_per_session: self.max_tasks,
+            max_sessions: self.max_sessions,
             ..stateside::Config::default()
         }
     }

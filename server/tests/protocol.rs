@@ -28,12 +28,12 @@ async fn a_duplicate_seq_is_acknowledged_and_applied_once() {
     tab.connect(&server, None).await;
     let event = tab.event(INCREMENT, ());
     assert_eq!(
-        tab.send(&server, &[event.clone()]).await,
+        tab.send(&server, std::slice::from_ref(&event)).await,
         json!(["Accepted"])
     );
     // A retry after a lost response, and the same event twice in a batch.
     assert_eq!(
-        tab.send(&server, &[event.clone()]).await,
+        tab.send(&server, std::slice::from_ref(&event)).await,
         json!(["Duplicate"])
     );
     let next = tab.event(INCREMENT, ());

@@ -39,7 +39,10 @@ pub async fn open_session(resume: Option<String>) -> Result<SessionInfo, ServerF
         Some(token) => engine.resume(&token).await.map_err(ServerFnError::new)?,
         None => None,
     };
-    let session = existing.unwrap_or_else(|| engine.create_session());
+    let session = match existing {
+        Some(session) => session,
+        None => engine.open_session().map_err(ServerFnError::new)?,
+    };
     Ok(SessionInfo {
         token: session.token().to_string(),
         next_seq: session.next_seq(),

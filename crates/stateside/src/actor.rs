@@ -76,10 +76,7 @@ async fn run_job(session: &Arc<SessionInner>, job: Job) -> Vec<Job> {
     let call = match call {
         Call::Foreground(call) => call,
         Call::Background(call) => {
-            session.spawn_task(handler, call, supersede_key);
-            if let Some(seq) = job.seq {
-                session.publish_applied(seq, None);
-            }
+            session.start_for_event(job.seq, handler, call, supersede_key);
             return Vec::new();
         }
     };

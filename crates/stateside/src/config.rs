@@ -16,6 +16,11 @@ pub struct Config {
     pub queue_limit: usize,
     /// How far ahead of the next expected seq an event may arrive.
     pub seq_window: u64,
+    /// Background tasks one session may run at once; a start beyond it is
+    /// refused with a notice, so one tab cannot exhaust the process.
+    pub max_tasks_per_session: usize,
+    /// Sessions one process holds before new tabs are refused.
+    pub max_sessions: usize,
     /// How long an early event waits for a missing seq before the client is
     /// asked to resend. Requests can overtake each other by a few ms; a
     /// lost one (a dropped connection) needs the client to act.
@@ -33,6 +38,8 @@ impl Default for Config {
             stream_buffer: 1024,
             queue_limit: 1024,
             seq_window: 1024,
+            max_tasks_per_session: 256,
+            max_sessions: 100_000,
             gap_timeout: Duration::from_millis(500),
             lock_hold_warning: Duration::from_secs(1),
             idle_ttl: Duration::from_secs(3600),

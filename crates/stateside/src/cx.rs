@@ -154,11 +154,11 @@ impl<S: SessionState> Cx<S> {
     ) -> Result<TaskId, Error> {
         let job = self.core.session.prepare_chained(handler, args)?;
         match job.prepared.call {
-            Call::Background(call) => Ok(self.core.session.spawn_task(
-                job.prepared.handler,
-                call,
-                job.prepared.supersede_key,
-            )),
+            Call::Background(call) => {
+                self.core
+                    .session
+                    .spawn_task(job.prepared.handler, call, job.prepared.supersede_key)
+            }
             Call::Foreground(_) => Err(Error::NotBackground(handler.name().to_owned())),
         }
     }

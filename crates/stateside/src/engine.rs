@@ -12,7 +12,7 @@ use std::{
 use tokio::time::Instant;
 
 use crate::{
-    App, Config, RedisStore, SessionHandle, SessionToken,
+    App, Config, Error, RedisStore, SessionHandle, SessionToken,
     session::{Origin, Role, lock},
     store::{Backend, Store, StoreError, StoredSession, persister::Persister},
 };
@@ -101,6 +101,15 @@ impl Engine {
         // instances can find it.
         session.inner.persist();
         session
+    }
+
+    /// A new session for a new tab, unless the process is at its limit.
+    pub fn open_session(&self) -> Result<SessionHandle, Error> {
+        let limit = self.inner.config.max_sessions;
+        if self.session_count() >= limit {
+            return Err(Error::TooManySessions { limit });
+        }
+        Ok(self.create_session())
     }
 
     /// A session this process has in memory.

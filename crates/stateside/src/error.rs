@@ -13,6 +13,10 @@ pub enum Error {
     SeqOutOfWindow { seq: u64, expected: u64 },
     #[error("`{0}` is a foreground handler; it cannot be started as a task")]
     NotBackground(String),
+    #[error("too many background tasks in this session (the limit is {limit})")]
+    TooManyTasks { limit: usize },
+    #[error("the server is at its session limit ({limit}); try again later")]
+    TooManySessions { limit: usize },
     #[error("unknown or expired session")]
     UnknownSession,
     #[error("the server is shutting down")]

@@ -321,8 +321,7 @@ impl SessionInner {
                 call: Call::Background(call),
                 supersede_key,
             }) => {
-                self.spawn_task(handler, call, supersede_key);
-                self.publish_applied(seq, None);
+                self.start_for_event(Some(seq), handler, call, supersede_key);
             }
             Ok(prepared) => self.enqueue(Job {
                 seq: Some(seq),

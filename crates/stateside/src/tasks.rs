@@ -25,7 +25,10 @@ use serde::{Deserialize, Serialize};
 use tokio::task::AbortHandle;
 use tracing::Instrument;
 
+use stateside_wire::Notice;
+
 use crate::{
+    Error,
     actor::failure_notice,
     app::Background,
     session::{SessionInner, lock},
@@ -100,7 +103,7 @@ impl SessionInner {
         handler: &'static str,
         call: Background,
         supersede_key: Option<String>,
-    ) -> TaskId {
+    ) -> Result<TaskId, Error> {
         let id = TaskId(self.tasks.next_id.fetch_add(1, Ordering::Relaxed) + 1);
         let cancelled = Arc::new(AtomicBool::new(false));
         let future = call(TaskCore {
@@ -125,6 +128,10 @@ impl SessionInner {
                         self.stop(task);
                     }
                 }
+            }
+            let limit = self.config.max_tasks_per_session;
+            if running.len() >= limit {
+                return Err(Error::TooManyTasks { limit });
             }
             // Registered before it can run, so even an instant task is listed
             // until it ends and a cancel can always find it.
@@ -163,7 +170,32 @@ impl SessionInner {
             // Cancelled before it got its handle (or already over): stop it.
             None => join.abort(),
         }
-        id
+        Ok(id)
+    }
+
+    /// Starts a task for an event (a client's, with its seq, or a chained
+    /// one) and acknowledges it, or tells the client why it did not start.
+    pub(crate) fn start_for_event(
+        self: &Arc<Self>,
+        seq: Option<u64>,
+        handler: &'static str,
+        call: Background,
+        supersede_key: Option<String>,
+    ) {
+        let failure = self
+            .spawn_task(handler, call, supersede_key)
+            .err()
+            .map(|error| Notice {
+                handler: handler.to_owned(),
+                message: error.to_string(),
+            });
+        match (seq, failure) {
+            (Some(seq), failure) => self.publish_applied(seq, failure),
+            (None, Some(failure)) => {
+                lock(&self.outbox).publish(Vec::new(), Vec::new(), Some(failure))
+            }
+            (None, None) => {}
+        }
     }
 
     /// Stops a task at its next await. Returns whether it was running.
