@@ -5,7 +5,7 @@
 
 mod support;
 
-use app::bench::{APPEND_ITEM, Bench, INCREMENT};
+use app::bench::{APPEND_ITEM, Bench, INCREMENT, SLOW};
 use serde_json::json;
 use stateside_wire::ServerMessage;
 use support::{Instance, Tab};
@@ -226,4 +226,107 @@ async fn bad_input_gets_a_clear_answer_and_the_session_goes_on() {
             .any(|notice| notice.contains("unknown handler")),
         "{notices:?}"
     );
+}
+
+#[tokio::test]
+async fn a_flood_gets_busy_receipts_not_unbounded_memory() {
+    let server = Instance::start(&["--queue-limit", "4"]).await;
+    let mut tab = Tab::open(&server).await;
+    tab.connect(&server, None).await;
+    let mut flood = vec![tab.event(SLOW, 300)];
+    flood.extend((0..10).map(|_| tab.event(INCREMENT, ())));
+    let receipts = tab.send(&server, &flood).await;
+    let receipts = receipts.as_array().unwrap();
+    // The batch stops at the first Busy: the client resends from there.
+    assert_eq!(receipts.last().unwrap(), "Busy", "{receipts:?}");
+    let accepted = receipts
+        .iter()
+        .filter(|receipt| *receipt == "Accepted")
+        .count();
+    assert!(accepted <= 5, "{receipts:?}");
+    // Resending the rest once the queue drains loses nothing.
+    tab.until(|tab| tab.document.acked() >= accepted as u64)
+        .await;
+    let rest = &flood[accepted..];
+    for event in rest {
+        loop {
+            if tab.send(&server, std::slice::from_ref(event)).await == json!(["Accepted"]) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    tab.settled().await;
+    assert_eq!(tab.document.state::<Bench>().unwrap().count, 11);
+}
+
+#[tokio::test]
+async fn two_streams_on_one_session_both_follow_it() {
+    // A duplicated tab shares its token: both copies get every update,
+    // rather than the older one being cut off, because each is a view of
+    // the same state and either may be the one the user is looking at.
+    let server = server().await;
+    let mut tab = Tab::open(&server).await;
+    tab.connect(&server, None).await;
+    let mut twin = Tab::join(&tab.token);
+    twin.connect(&server, None).await;
+    let event = tab.event(APPEND_ITEM, "seen by both".to_owned());
+    tab.send(&server, &[event]).await;
+    tab.settled().await;
+    twin.until(|twin| twin.document.acked() == 1).await;
+    assert_eq!(twin.document.value(), tab.document.value());
+    assert_eq!(items(&twin), ["seen by both"]);
+}
+
+#[tokio::test]
+async fn no_state_reaches_another_session_or_a_hostile_client() {
+    let server = server().await;
+    let mut alice = Tab::open(&server).await;
+    let mut bob = Tab::open(&server).await;
+    alice.connect(&server, None).await;
+    bob.connect(&server, None).await;
+    let secret = alice.event(APPEND_ITEM, "alice's secret".to_owned());
+    alice.send(&server, &[secret]).await;
+    alice.settled().await;
+
+    // A hostile client guesses tokens and replays Alice's events with them.
+    let mut mallory = Tab::join(&"f".repeat(32));
+    let stolen = mallory.event(APPEND_ITEM, "injected".to_owned());
+    let refused = mallory
+        .http
+        .post(server.url("/stateside/send"))
+        .json(&json!({ "token": mallory.token, "events": [stolen] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("unknown or expired session")
+    );
+    let peek = mallory
+        .http
+        .get(server.url(&format!("/stateside/stream?token={}", mallory.token)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(peek.status().as_u16(), 404);
+    let malformed = mallory
+        .http
+        .get(server.url("/stateside/stream?token=../../etc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status().as_u16(), 400);
+
+    // Bob's own event shows only Bob's state.
+    let own = bob.event(APPEND_ITEM, "bob's".to_owned());
+    bob.send(&server, &[own]).await;
+    bob.settled().await;
+    assert_eq!(items(&bob), ["bob's"]);
+    let everything_bob_saw = serde_json::to_string(&bob.received).unwrap();
+    assert!(!everything_bob_saw.contains("alice"));
+    assert_eq!(items(&alice), ["alice's secret"]);
 }
