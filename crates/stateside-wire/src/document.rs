@@ -70,7 +70,9 @@ impl Document {
     }
 
     /// Applies one stream message. Stale updates (already applied) are
-    /// ignored, so a replay that overlaps what we hold is harmless.
+    /// ignored, so a replay that overlaps what we hold is harmless. A
+    /// refused message changes nothing, not even `acked`: the copy is
+    /// always exactly some state the server sent.
     pub fn apply(&mut self, message: &ServerMessage) -> Result<(), ApplyError> {
         match message {
             ServerMessage::Snapshot {
@@ -88,19 +90,46 @@ impl Document {
     }
 
     fn apply_update(&mut self, update: &Update) -> Result<(), ApplyError> {
+        if !update.ops.is_empty() && update.version > self.version {
+            if update.version != self.version + 1 {
+                return Err(ApplyError::Gap {
+                    have: self.version,
+                    got: update.version,
+                });
+            }
+            // `json_patch::patch` undoes its earlier ops when a later one fails.
+            json_patch::patch(&mut self.value, &update.ops)
+                .map_err(|error| ApplyError::Patch(error.to_string()))?;
+            self.version = update.version;
+        }
         self.acked = self.acked.max(update.acked);
-        if update.ops.is_empty() || update.version <= self.version {
-            return Ok(());
-        }
-        if update.version != self.version + 1 {
-            return Err(ApplyError::Gap {
-                have: self.version,
-                got: update.version,
-            });
-        }
-        json_patch::patch(&mut self.value, &update.ops)
-            .map_err(|error| ApplyError::Patch(error.to_string()))?;
-        self.version = update.version;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// Found by the `patch_apply` fuzz target: a refused update used to
+    /// raise `acked` on its way to the refusal.
+    #[test]
+    fn a_refused_update_changes_nothing() {
+        let mut document = Document::default();
+        let ops: json_patch::Patch =
+            serde_json::from_value(json!([{ "op": "remove", "path": "/missing" }])).unwrap();
+        for version in [1, 3] {
+            let update = ServerMessage::Update(Update {
+                version,
+                ops: ops.0.clone(),
+                acked: 84,
+                ..Update::default()
+            });
+            let before = document.clone();
+            assert!(document.apply(&update).is_err());
+            assert_eq!(document, before);
+        }
     }
 }
