@@ -1,5 +1,6 @@
 //! The client's copy of a session document, kept in step by the stream.
 
+use json_patch::PatchOperation;
 use serde_json::Value;
 
 use crate::{ServerMessage, State, Update};
@@ -97,14 +98,28 @@ impl Document {
                     got: update.version,
                 });
             }
-            // `json_patch::patch` undoes its earlier ops when a later one fails.
-            json_patch::patch(&mut self.value, &update.ops)
-                .map_err(|error| ApplyError::Patch(error.to_string()))?;
+            patch_atomically(&mut self.value, &update.ops)?;
             self.version = update.version;
         }
         self.acked = self.acked.max(update.acked);
         Ok(())
     }
+}
+
+/// Applies every op or none. `json_patch::patch` undoes the earlier ops when
+/// a later one fails, but panics when it cannot undo a `move` (one to the
+/// root, found by the `patch_apply` fuzz target). So a patch with a move is
+/// applied to a copy, kept only if every op applies; the server's diffs
+/// never contain one, so the usual path copies nothing.
+fn patch_atomically(value: &mut Value, ops: &[PatchOperation]) -> Result<(), ApplyError> {
+    let refused = |error: json_patch::PatchError| ApplyError::Patch(error.to_string());
+    if !ops.iter().any(|op| matches!(op, PatchOperation::Move(_))) {
+        return json_patch::patch(value, ops).map_err(refused);
+    }
+    let mut copy = value.clone();
+    json_patch::patch_unsafe(&mut copy, ops).map_err(refused)?;
+    *value = copy;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -131,5 +146,26 @@ mod tests {
             assert!(document.apply(&update).is_err());
             assert_eq!(document, before);
         }
+    }
+
+    /// Found by the `patch_apply` fuzz target: json-patch panicked undoing
+    /// a move to the root when a later op failed.
+    #[test]
+    fn a_failing_patch_after_a_move_to_the_root_is_refused() {
+        let mut document = Document::default();
+        let ops: json_patch::Patch = serde_json::from_value(json!([
+            { "op": "add", "path": "", "value": [[]] },
+            { "op": "move", "from": "/0", "path": "" },
+            { "op": "remove", "path": "" },
+        ]))
+        .unwrap();
+        let update = ServerMessage::Update(Update {
+            version: 1,
+            ops: ops.0,
+            ..Update::default()
+        });
+        let before = document.clone();
+        assert!(matches!(document.apply(&update), Err(ApplyError::Patch(_))));
+        assert_eq!(document, before);
     }
 }
