@@ -55,7 +55,8 @@ bench: bench-build
 	BENCH_BROWSER_MD=$(CURDIR)/$(BENCH_RUN)/browser.md STATESIDE_PROFILE=release \
 	  scripts/e2e.sh --config bench/playwright.config.ts
 	{ echo '## Engine (`cargo bench -p stateside`)'; echo; echo '```'; \
-	  cargo bench -q -p stateside --bench engine 2>/dev/null | grep -E '^(session|patch)/|time:|thrpt:'; \
+	  cargo bench -q -p stateside --bench engine 2>/dev/null \
+	    | grep -E '^(session|patch)/|time:|thrpt:' | grep -v '%'; \
 	  echo '```'; } > $(BENCH_RUN)/engine.md
 	{ echo; echo "after:"; uptime; } >> $(BENCH_RUN)/load.txt
 	$(MAKE) bench-report

@@ -51,6 +51,9 @@ fn num(row: Option<&Value>, key: &str) -> Option<f64> {
 }
 
 fn fmt(value: f64) -> String {
+    if value.fract() == 0.0 {
+        return format!("{value:.0}");
+    }
     match value.abs() {
         v if v >= 1000.0 => format!("{value:.0}"),
         v if v >= 10.0 => format!("{value:.1}"),
