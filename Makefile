@@ -28,6 +28,18 @@ test: setup
 	cargo leptos build
 	scripts/e2e.sh
 
+# Chaos (scripts/chaos.sh, server/tests/chaos.rs): kill -9 the server under
+# the file store and Redis under the Redis store mid-burst; every acked event
+# must be kept and the clients must resume. About ten seconds.
+# Fuzzing (scripts/fuzz.sh, fuzz/README.md): each target for FUZZ_SECONDS.
+.PHONY: chaos fuzz
+
+chaos: setup
+	scripts/chaos.sh
+
+fuzz:
+	scripts/fuzz.sh
+
 # Benchmarks (bench/README.md). `make bench` runs Reflex's anchor and ours on
 # this machine, one after the other, and writes the side-by-side table to
 # bench/results/<date>.md, with the raw rows in bench/results/<date>/.

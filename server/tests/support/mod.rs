@@ -6,6 +6,7 @@
 
 use std::{
     net::TcpListener,
+    ops::Deref,
     process::{Child, Command, Stdio},
     time::Duration,
 };
@@ -15,10 +16,25 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use stateside_wire::{ClientEvent, Document, HandlerId, ServerMessage};
 
+/// Where a server answers. Tabs hold this, not the [`Instance`], so that
+/// they can outlive one process and find the next on the same port.
+#[derive(Clone, Debug)]
+pub struct Address {
+    pub base: String,
+}
+
+impl Address {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
 /// A `server` process on a free port, killed on drop.
 pub struct Instance {
     child: Child,
-    pub base: String,
+    port: u16,
+    args: Vec<String>,
+    pub address: Address,
 }
 
 impl Instance {
@@ -28,37 +44,65 @@ impl Instance {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_server"))
+        let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        let instance = Self {
+            child: Self::spawn(port, &args),
+            port,
+            args,
+            address: Address {
+                base: format!("http://127.0.0.1:{port}"),
+            },
+        };
+        instance.answering().await;
+        instance
+    }
+
+    fn spawn(port: u16, args: &[String]) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_server"))
             .args(args)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .stdout(Stdio::null())
             .spawn()
-            .expect("the server binary starts");
-        let instance = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
+            .expect("the server binary starts")
+    }
+
+    async fn answering(&self) {
         for _ in 0..400 {
-            if reqwest::get(format!("{}/healthz", instance.base))
-                .await
-                .is_ok()
-            {
-                return instance;
+            if reqwest::get(self.url("/healthz")).await.is_ok() {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the server did not answer on {}", instance.base);
+        panic!("the server did not answer on {}", self.base);
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+    /// `kill -9`: no shutdown, no last save.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the process again, same port and flags, once the old one is
+    /// gone (killed or not).
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.child = Self::spawn(self.port, &self.args);
+        self.answering().await;
+    }
+}
+
+/// An instance is used wherever its address is.
+impl Deref for Instance {
+    type Target = Address;
+
+    fn deref(&self) -> &Address {
+        &self.address
     }
 }
 
 impl Drop for Instance {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 
@@ -72,31 +116,37 @@ pub struct Tab {
     /// Every message this tab's current stream delivered, in order.
     pub received: Vec<ServerMessage>,
     stream: Option<Frames>,
+    /// Bytes of a frame not complete yet.
+    partial: Vec<u8>,
 }
 
 type Frames = std::pin::Pin<Box<dyn Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
 
+/// Why a tab lost touch with its server: what a client must recover from.
+/// The plain methods panic on it; the `try_` ones, for the chaos tests,
+/// return it.
+#[derive(Debug)]
+pub enum Lost {
+    Http(reqwest::Error),
+    Status(u16),
+    /// The server answered, but not with what was asked for.
+    Refused(Value),
+    StreamEnded,
+    TimedOut,
+}
+
+impl From<reqwest::Error> for Lost {
+    fn from(error: reqwest::Error) -> Self {
+        Self::Http(error)
+    }
+}
+
 impl Tab {
-    /// Opens a new session on `instance` (without a stream yet).
-    pub async fn open(instance: &Instance) -> Self {
-        let http = reqwest::Client::new();
-        let opened: Value = http
-            .post(instance.url("/stateside/open"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Self {
-            http,
-            token: opened["token"].as_str().unwrap().to_owned(),
-            next_seq: opened["next_seq"].as_u64().unwrap(),
-            document: Document::default(),
-            received: Vec::new(),
-            stream: None,
-        }
+    /// Opens a new session on `at` (without a stream yet).
+    pub async fn open(at: &Address) -> Self {
+        let mut tab = Self::join("");
+        tab.reopen(at).await.expect("a session opens");
+        tab
     }
 
     /// Another view of an existing session, as a second connection would be.
@@ -108,19 +158,56 @@ impl Tab {
             document: Document::default(),
             received: Vec::new(),
             stream: None,
+            partial: Vec::new(),
         }
     }
 
+    /// Asks for this tab's session back (or a new one, with no token yet),
+    /// as the browser does on every (re)connect. Returns the server's
+    /// `next_seq`; the token is this tab's from then on.
+    pub async fn reopen(&mut self, at: &Address) -> Result<u64, Lost> {
+        let form: &[(&str, &str)] = if self.token.is_empty() {
+            &[]
+        } else {
+            &[("resume", &self.token)]
+        };
+        let opened: Value = self
+            .http
+            .post(at.url("/stateside/open"))
+            .form(form)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let (Some(token), Some(next_seq)) = (opened["token"].as_str(), opened["next_seq"].as_u64())
+        else {
+            return Err(Lost::Refused(opened));
+        };
+        if self.token.is_empty() {
+            self.next_seq = next_seq;
+        }
+        self.token = token.to_owned();
+        Ok(next_seq)
+    }
+
     /// (Re)connects the stream, as from version `since` (or fresh).
-    pub async fn connect(&mut self, instance: &Instance, since: Option<u64>) {
-        let mut url = instance.url(&format!("/stateside/stream?token={}", self.token));
+    pub async fn connect(&mut self, at: &Address, since: Option<u64>) {
+        self.try_connect(at, since).await.expect("the stream opens");
+    }
+
+    pub async fn try_connect(&mut self, at: &Address, since: Option<u64>) -> Result<(), Lost> {
+        let mut url = at.url(&format!("/stateside/stream?token={}", self.token));
         if let Some(since) = since {
             url.push_str(&format!("&since={since}"));
         }
-        let response = self.http.get(url).send().await.unwrap();
-        assert!(response.status().is_success(), "{}", response.status());
+        let response = self.http.get(url).send().await?;
+        if !response.status().is_success() {
+            return Err(Lost::Status(response.status().as_u16()));
+        }
         self.received.clear();
+        self.partial.clear();
         self.stream = Some(Box::pin(response.bytes_stream()));
+        Ok(())
     }
 
     /// An event with this tab's next seq.
@@ -132,29 +219,44 @@ impl Tab {
     }
 
     /// POSTs events as they are, returning the receipts as JSON.
-    pub async fn send(&self, instance: &Instance, events: &[ClientEvent]) -> Value {
-        self.http
-            .post(instance.url("/stateside/send"))
-            .json(&json!({ "token": self.token, "events": events }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+    pub async fn send(&self, at: &Address, events: &[ClientEvent]) -> Value {
+        self.try_send(at, events).await.expect("the server answers")
+    }
+
+    /// Builds the request before it awaits, so the future does not borrow
+    /// the tab (whose stream is not `Sync`) and a spawned client can send.
+    pub fn try_send(
+        &self,
+        at: &Address,
+        events: &[ClientEvent],
+    ) -> impl Future<Output = Result<Value, Lost>> + Send + 'static {
+        let request = self
+            .http
+            .post(at.url("/stateside/send"))
+            .json(&json!({ "token": self.token, "events": events }));
+        async move { Ok(request.send().await?.json().await?) }
     }
 
     /// Reads the stream until `done` holds for this tab, applying every
     /// message in order; a gap or a patch that does not apply fails.
     pub async fn until(&mut self, done: impl Fn(&Tab) -> bool) {
-        let mut buffer = Vec::new();
-        tokio::time::timeout(Duration::from_secs(20), async {
+        self.try_until(Duration::from_secs(20), done)
+            .await
+            .expect("the condition was reached in time");
+    }
+
+    pub async fn try_until(
+        &mut self,
+        within: Duration,
+        done: impl Fn(&Tab) -> bool,
+    ) -> Result<(), Lost> {
+        tokio::time::timeout(within, async {
             while !done(self) {
                 let frames = self.stream.as_mut().expect("connected");
-                let chunk = frames.next().await.expect("the stream stays open").unwrap();
-                buffer.extend_from_slice(&chunk);
-                while let Some(end) = buffer.windows(2).position(|pair| pair == b"\n\n") {
-                    let frame: Vec<u8> = buffer.drain(..end + 2).collect();
+                let chunk = frames.next().await.ok_or(Lost::StreamEnded)??;
+                self.partial.extend_from_slice(&chunk);
+                while let Some(end) = self.partial.windows(2).position(|pair| pair == b"\n\n") {
+                    let frame: Vec<u8> = self.partial.drain(..end + 2).collect();
                     for data in String::from_utf8_lossy(&frame)
                         .lines()
                         .filter_map(|line| line.strip_prefix("data:"))
@@ -167,9 +269,10 @@ impl Tab {
                     }
                 }
             }
+            Ok(())
         })
         .await
-        .expect("the condition was reached in time");
+        .map_err(|_| Lost::TimedOut)?
     }
 
     /// Waits until everything sent so far is acknowledged.

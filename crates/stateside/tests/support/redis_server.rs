@@ -1,5 +1,5 @@
 //! A throwaway `redis-server` for tests: its own free port and directory,
-//! no persistence, killed when dropped. Tests never skip without one: a
+//! no persistence unless asked for, killed when dropped. Tests never skip without one: a
 //! missing binary is a failure that says how to install it.
 
 use std::{
@@ -12,10 +12,23 @@ pub struct RedisServer {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// With an append-only file, so that a restart keeps the data.
+    durable: bool,
 }
 
 impl RedisServer {
     pub fn start() -> Self {
+        Self::launched(false)
+    }
+
+    /// Writes every command to an append-only file before answering it, so
+    /// a `kill -9` loses nothing it acknowledged: [`restart`](Self::restart)
+    /// brings the data back.
+    pub fn start_durable() -> Self {
+        Self::launched(true)
+    }
+
+    fn launched(durable: bool) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -25,6 +38,7 @@ impl RedisServer {
             port,
             dir: tempfile::tempdir().unwrap(),
             child: None,
+            durable,
         };
         server.launch();
         server
@@ -34,17 +48,19 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    /// Kills the server (its data is gone) and starts it again on the same
-    /// port.
+    /// Kills the server (`kill -9`; its data is gone unless it is durable)
+    /// and starts it again on the same port.
     pub fn restart(&mut self) {
         self.kill();
         self.launch();
     }
 
-    fn launch(&mut self) {
+    /// Starts the server (again, after [`kill`](Self::kill)).
+    pub fn launch(&mut self) {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
+            .args(["--save", "", "--appendonly"])
+            .arg(if self.durable { "yes" } else { "no" })
             .arg("--dir")
             .arg(self.dir.path())
             .stdout(Stdio::null())
@@ -63,7 +79,8 @@ impl RedisServer {
         }
     }
 
-    fn kill(&mut self) {
+    /// `kill -9`.
+    pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
