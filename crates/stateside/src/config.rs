@@ -9,7 +9,10 @@ pub struct Config {
     /// a longer gap costs one snapshot, which is never worse than replaying.
     pub replay_ring: usize,
     /// Messages buffered per live stream before a slow reader is cut off and
-    /// must resync. Bounded so a stalled tab cannot grow server memory.
+    /// must resync. Bounded so a stalled tab cannot grow server memory, and
+    /// small because the channel preallocates it for every connected tab
+    /// (about 32 bytes a slot); a reader that falls behind resyncs from the
+    /// replay ring, which keeps far more.
     pub stream_buffer: usize,
     /// Events waiting (queued or held for a missing seq) per session before
     /// the session answers `busy`.
@@ -35,7 +38,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             replay_ring: 256,
-            stream_buffer: 1024,
+            stream_buffer: 128,
             queue_limit: 1024,
             seq_window: 1024,
             max_tasks_per_session: 256,
