@@ -2,12 +2,16 @@
 //! (`src/bin/echo.rs`) with bodies the size of a real event: a POST round
 //! trip, a POST whose body comes back on an SSE stream (the shape of one
 //! Stateside round trip), `n` such POSTs back to back, and the memory of
-//! idle open streams (what f's hydrated tabs cost before any engine).
+//! idle open streams (what f's hydrated tabs cost before any engine). The
+//! same round trip and burst over a websocket show what that transport
+//! would start from.
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::time::Instant;
+use tokio::{net::TcpStream, time::Instant};
+use tokio_tungstenite::{client_async, tungstenite::Message};
 
 use crate::{
     conn::{Conn, JSON},
@@ -90,8 +94,18 @@ pub async fn measure(echo: &Server, rt: usize, n: usize, streams: usize) -> Resu
     let kib_per_stream = 1024.0 * (echo.rss_mib() - rss_before) / streams as f64;
     drop(idle);
 
+    let (ws_rt, ws_metered, ws_burst) = websocket(echo, &body, rt, n).await?;
+
     Ok(vec![
         row("floor: bare axum POST echo RT", &post_only, &post_metered),
+        row("floor: bare axum websocket echo RT", &ws_rt, &ws_metered),
+        json!({
+            "test": "floor: bare axum websocket echo pipelined",
+            "n": n,
+            "total_s": ws_burst,
+            "events_per_s": n as f64 / ws_burst,
+            "exact": true,
+        }),
         row(
             "floor: bare axum POST -> SSE RT",
             &via_stream,
@@ -112,4 +126,40 @@ pub async fn measure(echo: &Server, rt: usize, n: usize, streams: usize) -> Resu
             "exact": true,
         }),
     ])
+}
+
+/// `rt` round trips over one websocket, then `n` messages sent back to
+/// back: the latencies, their meter, and the burst's seconds.
+async fn websocket(
+    echo: &Server,
+    body: &Bytes,
+    rt: usize,
+    n: usize,
+) -> Result<(Samples, crate::stats::Metered, f64)> {
+    let text = String::from_utf8(body.to_vec())?;
+    let stream = TcpStream::connect(echo.addr).await?;
+    stream.set_nodelay(true)?;
+    let (socket, _) = client_async(format!("ws://{}/ws", echo.addr), stream).await?;
+    let (mut sink, mut messages) = socket.split();
+    let mut latencies = Samples::default();
+    let meter = Meter::start(echo);
+    for _ in 0..rt {
+        let start = Instant::now();
+        sink.send(Message::text(text.clone())).await?;
+        messages.next().await.context("websocket closed")??;
+        latencies.push(start.elapsed());
+    }
+    let metered = meter.stop(echo);
+    let start = Instant::now();
+    let reader = tokio::spawn(async move {
+        for _ in 0..n {
+            messages.next().await.context("websocket closed")??;
+        }
+        anyhow::Ok(Instant::now())
+    });
+    for _ in 0..n {
+        sink.send(Message::text(text.clone())).await?;
+    }
+    let done = reader.await??;
+    Ok((latencies, metered, (done - start).as_secs_f64()))
 }

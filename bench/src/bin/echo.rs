@@ -7,6 +7,8 @@
 //! - `POST /echo`: the body, straight back.
 //! - `GET /stream?token=T`: an SSE stream for `T`.
 //! - `POST /send?token=T`: the body, pushed as one event on `T`'s stream.
+//! - `GET /ws`: a websocket that sends every message straight back (upgraded
+//!   by hand with hyper, so axum needs no `ws` feature in the workspace).
 
 use std::{
     collections::HashMap,
@@ -16,15 +18,23 @@ use std::{
 
 use axum::{
     Router,
-    body::Bytes,
-    extract::{Query, State},
-    http::StatusCode,
-    response::sse::{Event, Sse},
+    body::{Body, Bytes},
+    extract::{Query, Request, State},
+    http::{StatusCode, header},
+    response::{
+        IntoResponse, Response,
+        sse::{Event, Sse},
+    },
     routing::{get, post},
 };
-use futures::{Stream, stream};
+use futures::{SinkExt, Stream, StreamExt, stream};
+use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use tokio::sync::mpsc;
+use tokio_tungstenite::{
+    WebSocketStream,
+    tungstenite::{handshake::derive_accept_key, protocol::Role},
+};
 
 type Streams = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Bytes>>>>;
 
@@ -41,6 +51,7 @@ async fn main() -> std::io::Result<()> {
         .route("/echo", post(|body: Bytes| async move { body }))
         .route("/stream", get(open_stream))
         .route("/send", post(send))
+        .route("/ws", get(websocket))
         .with_state(Streams::default());
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, app).await
@@ -68,4 +79,32 @@ async fn send(
     let stream = streams.get(&token).ok_or(StatusCode::NOT_FOUND)?;
     stream.send(body).map_err(|_| StatusCode::GONE)?;
     Ok(r#"["Accepted"]"#)
+}
+
+async fn websocket(mut request: Request) -> Response {
+    let Some(key) = request.headers().get(header::SEC_WEBSOCKET_KEY) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let accept = derive_accept_key(key.as_bytes());
+    let upgrade = hyper::upgrade::on(&mut request);
+    tokio::spawn(async move {
+        let Ok(upgraded) = upgrade.await else {
+            return;
+        };
+        let socket =
+            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+        let (mut sink, mut messages) = socket.split();
+        while let Some(Ok(message)) = messages.next().await {
+            if (message.is_text() || message.is_binary()) && sink.send(message).await.is_err() {
+                return;
+            }
+        }
+    });
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::CONNECTION, "upgrade")
+        .header(header::UPGRADE, "websocket")
+        .header(header::SEC_WEBSOCKET_ACCEPT, accept)
+        .body(Body::empty())
+        .expect("a valid response")
 }
