@@ -25,12 +25,14 @@ test: setup
 	# The browser-only code (hydrate) is not in the native build: lint it too.
 	cargo clippy -p frontend --target wasm32-unknown-unknown --features hydrate -- -D warnings
 	cargo test --workspace
+	scripts/chaos.sh
 	cargo leptos build
 	scripts/e2e.sh
 
 # Chaos (scripts/chaos.sh, server/tests/chaos.rs): kill -9 the server under
 # the file store and Redis under the Redis store mid-burst; every acked event
-# must be kept and the clients must resume. About ten seconds.
+# must be kept and the clients must resume. About ten seconds and steady, so
+# `make test` runs it too; `make chaos` runs it alone.
 # Fuzzing (scripts/fuzz.sh, fuzz/README.md): each target for FUZZ_SECONDS.
 .PHONY: chaos fuzz
 
