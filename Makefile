@@ -28,6 +28,7 @@ test: setup
 	scripts/chaos.sh
 	cargo leptos build
 	scripts/e2e.sh
+	$(MAKE) bench-smoke
 
 # Chaos (scripts/chaos.sh, server/tests/chaos.rs): kill -9 the server under
 # the file store and Redis under the Redis store mid-burst; every acked event
