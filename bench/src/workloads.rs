@@ -384,7 +384,9 @@ async fn wait_until_expired(
     // The engine sweeps every ttl/4: one TTL and two sweeps is enough.
     let pause = ttl + ttl / 2 + Duration::from_millis(200);
     let mut left = tokens;
-    for _ in 0..4 {
+    // Give up only after half a minute, however short the TTL.
+    let attempts = (30.0 / pause.as_secs_f64()).ceil().max(4.0) as usize;
+    for _ in 0..attempts {
         sleep(pause).await;
         let mut conn = Conn::open(addr).await?;
         while let Some(token) = left.first() {
