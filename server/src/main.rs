@@ -11,7 +11,7 @@ use std::error::Error;
 use clap::Parser;
 
 use app::{App, shell};
-use axum::{Extension, Router, http::StatusCode, middleware, routing::get};
+use axum::{Extension, Router, http::StatusCode, middleware, routing::get, serve::ListenerExt};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 use stateside::Engine;
@@ -40,7 +40,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .layer(RequestBodyLimitLayer::new(settings.max_payload))
         .layer(Extension(engine.clone()));
 
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    // No Nagle: an update is one small write that must leave at once; with
+    // the client's delayed ACK, Nagle adds up to 40 ms to a round trip.
+    let listener = tokio::net::TcpListener::bind(addr).await?.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::warn!(%error, "could not set TCP_NODELAY");
+        }
+    });
     tracing::info!("listening on http://{addr}");
     axum::serve(listener, app)
         .with_graceful_shutdown(terminated(engine.clone()))
