@@ -131,7 +131,7 @@ impl Cursor {
         metrics::histogram!("stateside_update_bytes").record(json.len() as f64);
         if carries_version(message) {
             self.version = Some(message.version());
-            let _ = write!(chunk, "id: {}\n", message.version());
+            let _ = writeln!(chunk, "id: {}", message.version());
         }
         let _ = write!(chunk, "data: {json}\n\n");
     }
