@@ -76,7 +76,6 @@ impl Instance {
         panic!("the server did not answer on {}", self.base);
     }
 
-    /// `kill -9`: no shutdown, no last save.
     /// The server's resident memory, from /proc.
     pub fn rss_mib(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
@@ -88,6 +87,7 @@ impl Instance {
             .map_or(0.0, |kib| kib / 1024.0)
     }
 
+    /// `kill -9`: no shutdown, no last save.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
