@@ -19,6 +19,9 @@ use crate::{
 
 mod cluster;
 
+/// How far a restored session's version jumps (see [`Engine::resume`]).
+const RESTORED_VERSION_GAP: u64 = 1 << 32;
+
 /// What [`Engine::stats`] reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EngineStats {
@@ -135,7 +138,12 @@ impl Engine {
         let Some(bytes) = loaded else {
             return Ok(None);
         };
-        let stored = StoredSession::decode(&bytes)?;
+        let mut stored = StoredSession::decode(&bytes)?;
+        // Updates are streamed before they are saved, so a tab may hold
+        // versions past the stored one that a crash erased. Restarting the
+        // numbering far above them makes every such tab resync from a
+        // snapshot instead of taking new updates onto a copy they never had.
+        stored.version += RESTORED_VERSION_GAP;
         let mut sessions = lock(&self.inner.sessions);
         // Another request may have restored it while we read.
         let session = sessions

@@ -96,6 +96,13 @@ async fn acknowledged_events_survive_the_process_on_the_file_store() {
     assert_eq!(restored, document.state::<Counter>().unwrap());
 
     // A tab that held version v resumes without a snapshot, and goes on.
+    // A tab that saw versions the crash erased resyncs from a snapshot,
+    // whatever the restored session goes on to number.
+    let ahead = session.subscribe(Some(document.version() + 3));
+    assert!(matches!(
+        &*ahead.backlog[0],
+        stateside::ServerMessage::Snapshot { version, .. } if *version > document.version() + 3
+    ));
     let since = Some(document.version());
     let mut client = Client::resume(session, document, since);
     client.send(RECORD, "after restart".to_owned());
