@@ -9,11 +9,25 @@ use axum::{Router, routing::get};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use stateside::Engine;
 
+/// How often histogram samples are folded into their summaries.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Installs the recorder (once per process) and returns the route.
 pub fn routes(engine: Engine) -> Router {
     let handle = PrometheusBuilder::new()
         .install_recorder()
         .expect("the metrics recorder is installed once, at startup");
+    // Histograms keep every sample until upkeep folds them into their
+    // summaries; without it memory grows with every event whether or not
+    // anyone scrapes (the soak test found this).
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(UPKEEP_EVERY);
+        loop {
+            ticks.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
     Router::new().route(
         "/metrics",
         get(move || render(handle.clone(), engine.clone())),
