@@ -24,7 +24,8 @@ use tracing::Instrument;
 use crate::{
     app::{Call, Prepared},
     cx::{CxCore, Finished},
-    session::{Outcome, SessionInner},
+    session::SessionInner,
+    settle::Outcome,
 };
 
 /// A foreground unit of work: a client event (with its seq) or a chained one.

@@ -12,12 +12,8 @@ use stateside_wire::{Action, HandlerId};
 use tokio::sync::oneshot;
 
 use crate::{
-    Error, StateMap, TaskId, TaskInfo,
-    actor::Job,
-    app::Call,
-    lock::Held,
-    session::{Outcome, SessionInner},
-    state_map::SessionState,
+    Error, StateMap, TaskId, TaskInfo, actor::Job, app::Call, lock::Held, session::SessionInner,
+    settle::Outcome, state_map::SessionState,
 };
 
 /// What a finished handler hands back to the actor.

@@ -16,6 +16,7 @@ mod lock;
 mod outbox;
 mod sequencer;
 mod session;
+mod settle;
 mod state_map;
 mod store;
 mod task;

@@ -14,7 +14,7 @@ use std::sync::{
     atomic::{AtomicBool, AtomicUsize, Ordering},
 };
 
-use stateside_wire::{Action, ClientEvent, Notice};
+use stateside_wire::{ClientEvent, Notice};
 use tokio::{sync::mpsc, task::AbortHandle, time::Instant};
 
 use crate::{
@@ -62,13 +62,13 @@ pub(crate) struct SessionInner {
     expired: AtomicBool,
     last_active: Mutex<Instant>,
     /// Saves to a durable store, if the engine has one.
-    persister: Option<Persister>,
+    pub(crate) persister: Option<Persister>,
     /// Set on a Redis instance that does not own the session: its events go
     /// to the owner, and its outbox follows what the owner publishes.
     forward: Option<Forwarder>,
     /// A save is scheduled (see [`Persister`]).
     pub(crate) dirty: AtomicBool,
-    this: Weak<SessionInner>,
+    pub(crate) this: Weak<SessionInner>,
 }
 
 /// Where a session starts: from nothing, or from what a store kept.
@@ -387,87 +387,6 @@ impl SessionInner {
     pub(crate) fn task_done(&self) {
         self.busy.fetch_sub(1, Ordering::SeqCst);
     }
-
-    /// Ends a lock section: publishes its changes with its ack and actions
-    /// in one update, or, if it failed or was cancelled, undoes them (and
-    /// drops its actions). Returns whether the changes were published.
-    pub(crate) fn settle(&self, states: &mut StateMap, outcome: Outcome<'_>) -> bool {
-        let mut outbox = lock(&self.outbox);
-        // Checked under the outbox lock, which `cancel` also takes: once a
-        // cancel returns, the cancelled task can publish nothing more.
-        let cancelled = outcome
-            .cancelled
-            .is_some_and(|flag| flag.load(Ordering::SeqCst));
-        let mut failure = outcome.failure;
-        let ops = if failure.is_some() || outcome.discard || cancelled {
-            states.rollback();
-            Vec::new()
-        } else {
-            states.commit(&mut outbox.document).unwrap_or_else(|error| {
-                states.rollback();
-                failure = Some(Notice {
-                    handler: outcome.handler.to_owned(),
-                    message: format!("state does not serialise: {error}"),
-                });
-                Vec::new()
-            })
-        };
-        let published = failure.is_none() && !outcome.discard && !cancelled;
-        let actions = if published {
-            outcome.actions
-        } else {
-            Vec::new()
-        };
-        if let Some(seq) = outcome.seq {
-            outbox.mark_applied(seq);
-        }
-        if !ops.is_empty() || !actions.is_empty() || failure.is_some() || outcome.seq.is_some() {
-            outbox.publish(ops, actions, failure);
-            drop(outbox);
-            self.persist();
-        }
-        published
-    }
-
-    /// Acknowledges `seq` and sends the ack with any notice.
-    pub(crate) fn publish_applied(&self, seq: u64, failure: Option<Notice>) {
-        let mut outbox = lock(&self.outbox);
-        outbox.mark_applied(seq);
-        outbox.publish(Vec::new(), Vec::new(), failure);
-        drop(outbox);
-        self.persist();
-    }
-
-    /// Schedules a save, with a durable store.
-    pub(crate) fn persist(&self) {
-        if let (Some(persister), Some(this)) = (&self.persister, self.this.upgrade()) {
-            persister.mark_dirty(&this);
-        }
-    }
-
-    /// Tells the client a task failed, unless it was cancelled meanwhile.
-    pub(crate) fn publish_task_failure(&self, notice: Notice, cancelled: &AtomicBool) {
-        let mut outbox = lock(&self.outbox);
-        if !cancelled.load(Ordering::SeqCst) {
-            outbox.publish(Vec::new(), Vec::new(), Some(notice));
-            drop(outbox);
-            // With Redis the save carries it to tabs on other instances.
-            self.persist();
-        }
-    }
-}
-
-/// How a lock section ended, for [`SessionInner::settle`].
-pub(crate) struct Outcome<'a> {
-    pub(crate) handler: &'static str,
-    /// The client event this section completes, to acknowledge.
-    pub(crate) seq: Option<u64>,
-    pub(crate) actions: Vec<Action>,
-    /// The handler failed: roll back and tell the client.
-    pub(crate) failure: Option<Notice>,
-    /// Roll back silently (a guard rolled back, or a panic unwinding through it).
-    pub(crate) discard: bool,
-    pub(crate) cancelled: Option<&'a AtomicBool>,
 }
 
 /// Locks a std mutex. These guard plain data and no await happens while one

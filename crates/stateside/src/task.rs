@@ -41,10 +41,7 @@ use serde::Serialize;
 use stateside_wire::{Action, HandlerId};
 
 use crate::{
-    Error, StateMap,
-    lock::Held,
-    session::{Outcome, SessionInner},
-    state_map::SessionState,
+    Error, StateMap, lock::Held, session::SessionInner, settle::Outcome, state_map::SessionState,
     tasks::TaskId,
 };
 
