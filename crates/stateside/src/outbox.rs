@@ -7,13 +7,7 @@ use serde_json::{Map, Value};
 use stateside_wire::{Action, Notice, PatchOperation, ServerMessage, Update};
 use tokio::sync::broadcast;
 
-use crate::{sequencer::AckWatermark, store::StoredSession};
-
-/// A subscriber's start: what it missed, then the live feed.
-pub struct Subscription {
-    pub backlog: Vec<Arc<ServerMessage>>,
-    pub live: broadcast::Receiver<Arc<ServerMessage>>,
-}
+use crate::{sequencer::AckWatermark, store::record::StoredSession, transport::Subscription};
 
 pub(crate) struct Outbox {
     version: u64,
