@@ -158,6 +158,7 @@ impl Outbox {
     /// that stored everything up to `through`. Returns false when an update
     /// is missing (this instance missed a publish): the caller then reloads
     /// the record with [`reset`](Self::reset).
+    #[cfg(feature = "redis")]
     pub(crate) fn follow(&mut self, messages: Vec<ServerMessage>, through: u64) -> bool {
         for message in messages {
             let ServerMessage::Update(mut update) = message else {
@@ -194,6 +195,7 @@ impl Outbox {
     }
 
     /// Starts over from a record, telling live streams with a snapshot.
+    #[cfg(feature = "redis")]
     pub(crate) fn reset(&mut self, stored: StoredSession) {
         self.version = stored.version;
         self.document = stored.document;

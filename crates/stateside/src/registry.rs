@@ -3,10 +3,7 @@
 //! sessions through it, which is what lets the cluster code sit below the
 //! engine instead of reaching into it.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-};
+use std::{collections::HashMap, sync::Mutex};
 
 use crate::{
     mutex::lock,
@@ -51,11 +48,7 @@ impl Registry {
         if let Some(session) = sessions.get(&token) {
             return session.clone();
         }
-        // A follower saves nothing: the owner does.
-        let persister = match role {
-            Role::Follower(_) => None,
-            Role::Alone | Role::Owner => self.persister.clone(),
-        };
+        let persister = self.persister.clone().filter(|_| role.saves());
         let origin = Origin {
             stored,
             persister,
@@ -68,6 +61,7 @@ impl Registry {
     }
 
     /// Unlists a session and ends its streams.
+    #[cfg(feature = "redis")]
     pub(crate) fn remove(&self, token: &SessionToken) -> Option<SessionHandle> {
         let session = lock(&self.sessions).remove(token)?;
         self.shared.census.session_removed();

@@ -81,7 +81,9 @@ impl RedisStore {
 
     /// The follower registered for `token`, if any.
     fn follower(&self, token: &SessionToken) -> Option<SessionHandle> {
-        lock(&self.followed).get(token).and_then(|weak| weak.upgrade())
+        lock(&self.followed)
+            .get(token)
+            .and_then(|weak| weak.upgrade())
     }
 
     pub(super) async fn unfollow(&self, token: &SessionToken) {

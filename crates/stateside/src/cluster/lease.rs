@@ -40,7 +40,12 @@ pub(super) struct Renewal {
 impl RedisStore {
     /// Registers a session this process runs, with its fence if it is
     /// known yet, and starts draining its inbox.
-    pub(super) fn own(self: &Arc<Self>, token: SessionToken, fence: Option<u64>, session: &SessionHandle) {
+    pub(super) fn own(
+        self: &Arc<Self>,
+        token: SessionToken,
+        fence: Option<u64>,
+        session: &SessionHandle,
+    ) {
         let wake = Arc::new(Notify::new());
         let lease = Lease {
             fence: Arc::new(OnceCell::new_with(fence)),

@@ -1,16 +1,15 @@
 //! [`SessionHandle`]: what the engine, a transport, the store and the
 //! cluster code may do with a session, and nothing more.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
-use stateside_wire::{ClientEvent, ServerMessage};
+use stateside_wire::ClientEvent;
 use tokio::time::Instant;
 
 use super::inner::SessionInner;
 use crate::{
     error::Error,
     state_map::SessionState,
-    store::record::StoredSession,
     task_id::{TaskId, TaskInfo},
     token::SessionToken,
     transport::{Submitted, Subscription},
@@ -21,16 +20,6 @@ use crate::{
 #[derive(Clone)]
 pub struct SessionHandle {
     pub(super) inner: Arc<SessionInner>,
-}
-
-/// A handle that does not keep its session alive.
-#[derive(Clone)]
-pub(crate) struct WeakSession(Weak<SessionInner>);
-
-impl WeakSession {
-    pub(crate) fn upgrade(&self) -> Option<SessionHandle> {
-        self.0.upgrade().map(SessionHandle::from)
-    }
 }
 
 impl From<Arc<SessionInner>> for SessionHandle {
@@ -96,10 +85,6 @@ impl SessionHandle {
         self.inner.work.is_quiet()
     }
 
-    pub(crate) fn downgrade(&self) -> WeakSession {
-        WeakSession(Arc::downgrade(&self.inner))
-    }
-
     pub(crate) fn close_streams(&self) {
         self.inner.publishing.outbox().close_streams();
     }
@@ -117,27 +102,5 @@ impl SessionHandle {
     /// Marks the session expired if it is idle (see `SessionInner::try_expire`).
     pub(crate) fn try_expire(&self, now: Instant) -> bool {
         self.inner.try_expire(now)
-    }
-
-    /// Saves the session again, with a durable store: for a record that may
-    /// be gone from the store.
-    pub(crate) fn persist(&self) {
-        self.inner.persist();
-    }
-
-    /// On a follower: takes what the owner published with a save that
-    /// stored everything up to `through`. False when an update is missing;
-    /// then [`catch_up`](Self::catch_up) with the record.
-    pub(crate) fn follow(&self, messages: Vec<ServerMessage>, through: u64) -> bool {
-        self.inner.publishing.outbox().follow(messages, through)
-    }
-
-    /// On a follower: starts over from `stored`, if it is ahead of what
-    /// this copy has.
-    pub(crate) fn catch_up(&self, stored: StoredSession) {
-        let mut outbox = self.inner.publishing.outbox();
-        if stored.version > outbox.version() {
-            outbox.reset(stored);
-        }
     }
 }

@@ -2,12 +2,9 @@
 
 use std::sync::{Arc, atomic::AtomicBool};
 
-use super::{
-    intake::{Forward, Intake},
-    publishing::Publishing,
-    task_table::TaskTable,
-    work::Work,
-};
+#[cfg(feature = "redis")]
+use super::intake::Forward;
+use super::{intake::Intake, publishing::Publishing, task_table::TaskTable, work::Work};
 use crate::{
     app::App,
     census::Census,
@@ -67,7 +64,21 @@ pub(crate) enum Role {
     /// Runs it, with no other instance involved (memory and file stores).
     Alone,
     /// Runs it and holds its Redis lease: saves also publish to the others.
+    #[cfg(feature = "redis")]
     Owner,
     /// Follows it for local tabs while another instance owns it.
+    #[cfg(feature = "redis")]
     Follower(Box<dyn Forward>),
+}
+
+impl Role {
+    /// Whether this process saves the session: a follower does not, its
+    /// owner does.
+    pub(crate) fn saves(&self) -> bool {
+        #[cfg(feature = "redis")]
+        if let Self::Follower(_) = self {
+            return false;
+        }
+        true
+    }
 }

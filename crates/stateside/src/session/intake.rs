@@ -33,7 +33,11 @@ pub(super) struct Intake {
 }
 
 impl Intake {
-    pub(super) fn new(window: u64, applied_through: u64, forward: Option<Box<dyn Forward>>) -> Self {
+    pub(super) fn new(
+        window: u64,
+        applied_through: u64,
+        forward: Option<Box<dyn Forward>>,
+    ) -> Self {
         Self {
             sequencer: Mutex::new(Sequencer::resumed(window, applied_through)),
             gap_watched: AtomicBool::new(false),

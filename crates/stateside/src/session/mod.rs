@@ -11,6 +11,8 @@ mod host;
 mod inner;
 mod intake;
 mod publishing;
+#[cfg(feature = "redis")]
+mod replica;
 mod settle;
 mod spawn;
 mod start;
@@ -19,6 +21,8 @@ mod task_table;
 mod work;
 
 pub use handle::SessionHandle;
-pub(crate) use handle::WeakSession;
 pub(crate) use inner::{Origin, Role, Shared};
+#[cfg(feature = "redis")]
 pub(crate) use intake::Forward;
+#[cfg(feature = "redis")]
+pub(crate) use replica::WeakSession;

@@ -18,10 +18,7 @@ use stateside_wire::Notice;
 use tracing::Instrument;
 
 use super::{
-    actor::failure_notice,
-    handle::SessionHandle,
-    inner::SessionInner,
-    task_table::Running,
+    actor::failure_notice, handle::SessionHandle, inner::SessionInner, task_table::Running,
 };
 use crate::{
     call::{Background, Job, TaskCore},

@@ -23,10 +23,12 @@ impl SessionHandle {
             persister,
             role,
         } = origin;
-        let relay = matches!(role, Role::Owner);
-        let forward = match role {
-            Role::Follower(forward) => Some(forward),
-            Role::Alone | Role::Owner => None,
+        let (relay, forward) = match role {
+            Role::Alone => (false, None),
+            #[cfg(feature = "redis")]
+            Role::Owner => (true, None),
+            #[cfg(feature = "redis")]
+            Role::Follower(forward) => (false, Some(forward)),
         };
         // A follower's acks, like a durable owner's, wait for the saved record.
         let durable = persister.is_some() || forward.is_some();

@@ -44,8 +44,10 @@ pub(crate) trait Persistable: Send + Sync + 'static {
 /// Where a batch goes: a plain [`Store`], or Redis's fenced save.
 pub(crate) trait Saver: Send + Sync + 'static {
     /// Writes a batch; says, per session, whether the backend took it.
-    fn save(&self, batch: &mut [Dirty])
-    -> impl Future<Output = Result<Vec<bool>, StoreError>> + Send;
+    fn save(
+        &self,
+        batch: &mut [Dirty],
+    ) -> impl Future<Output = Result<Vec<bool>, StoreError>> + Send;
 }
 
 impl Saver for Arc<dyn Store> {
@@ -100,7 +102,10 @@ async fn run(
         }
         let sessions: Vec<Arc<dyn Persistable>> =
             sessions.iter().filter_map(Weak::upgrade).collect();
-        let mut batch: Vec<Dirty> = sessions.iter().map(|session| session.take_dirty()).collect();
+        let mut batch: Vec<Dirty> = sessions
+            .iter()
+            .map(|session| session.take_dirty())
+            .collect();
         match saver.save(&mut batch).await {
             Ok(kept) => {
                 for ((session, dirty), kept) in sessions.iter().zip(&batch).zip(kept) {
