@@ -58,6 +58,11 @@ use crate::{session::WeakSession, store::StoreError, token::SessionToken};
 /// A connection to Redis for one server process: a command connection, a
 /// separate subscriber connection, and what this process owns and follows.
 /// Both connections reconnect by themselves, and the subscriber resubscribes.
+///
+/// It is not a [`Store`](crate::Store): a store is a blocking map one
+/// process owns, while a Redis session is shared under a fenced lease and
+/// every save also publishes to the other instances. Hand it to
+/// [`Engine::with_redis`](crate::Engine::with_redis) instead.
 pub struct RedisStore {
     commands: ConnectionManager,
     subscriber: ConnectionManager,
