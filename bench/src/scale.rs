@@ -17,7 +17,7 @@ use anyhow::Result;
 use futures::{StreamExt, future::try_join_all, stream};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use stateside::{App, ClientEvent, Config, Engine, HandlerId, State, Task};
+use stateside::{App, Config, Engine, HandlerId, State, Task, transport::ClientEvent};
 use tokio::{
     sync::broadcast::error::RecvError,
     time::{Instant, MissedTickBehavior, interval_at, sleep, sleep_until},
@@ -144,7 +144,7 @@ async fn run_tasks(n: usize, duration: Duration) -> Result<Value> {
     });
     let engine = Engine::new(app, Config::default());
     let rss_before = own_rss_mib();
-    let sessions: Vec<_> = (0..SESSIONS).map(|_| engine.create_session()).collect();
+    let sessions: Vec<_> = (0..SESSIONS).map(|_| engine.open().unwrap()).collect();
     // Each session's stream, serialised as the SSE route would.
     let streams: Vec<_> = sessions
         .iter()

@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
-use stateside::{ClientEvent, Config, Error, Submitted};
+use stateside::{Config, Error, transport::{ClientEvent, Submitted}};
 use stateside_fuzz::{
     mirror::Mirror,
     rig::{NOTE, Pad, Rig},

@@ -16,7 +16,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
-use stateside::{ClientEvent, Config, HandlerId, ServerMessage};
+use stateside::{Config, HandlerId, transport::{ClientEvent, ServerMessage}};
 use stateside_fuzz::{
     mirror::Mirror,
     rig::{BUMP, FAIL, NOOP, NOTE, PUT, REMOVE, Rig},

@@ -7,7 +7,7 @@
 //! (an ack, a notice) must repeat the version the copy holds. The document
 //! itself would silently ignore a repeat; the stream must not send one.
 
-use stateside::{ServerMessage, SessionHandle};
+use stateside::{SessionHandle, transport::ServerMessage};
 use stateside_wire::Document;
 use std::sync::Arc;
 use tokio::sync::broadcast::{Receiver, error::TryRecvError};

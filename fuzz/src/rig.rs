@@ -95,7 +95,7 @@ impl Rig {
         // The session spawns its actor, so it is created inside the runtime.
         let session = {
             let _entered = runtime.enter();
-            engine.create_session()
+            engine.open().unwrap()
         };
         Self {
             session,
@@ -113,7 +113,7 @@ impl Rig {
     }
 
     /// The server's document as a fresh tab would get it.
-    pub fn fresh_snapshot(&self) -> stateside::ServerMessage {
+    pub fn fresh_snapshot(&self) -> stateside::transport::ServerMessage {
         let subscription = self.session.subscribe(None);
         let [snapshot] = &subscription.backlog[..] else {
             panic!("a fresh stream starts with one snapshot")

@@ -41,7 +41,7 @@ pub struct Settings {
     pub replay_ring: usize,
 
     /// The largest request body accepted, in bytes (and so the largest event).
-    #[arg(long, env = "STATESIDE_MAX_PAYLOAD", default_value_t = stateside::DEFAULT_MAX_PAYLOAD)]
+    #[arg(long, env = "STATESIDE_MAX_PAYLOAD", default_value_t = stateside::transport::DEFAULT_MAX_PAYLOAD)]
     pub max_payload: usize,
 
     /// On SIGTERM, how long running handlers get to finish.

@@ -41,7 +41,7 @@ pub async fn open_session(resume: Option<String>) -> Result<SessionInfo, ServerF
     };
     let session = match existing {
         Some(session) => session,
-        None => engine.open_session().map_err(ServerFnError::new)?,
+        None => engine.open().map_err(ServerFnError::new)?,
     };
     Ok(SessionInfo {
         token: session.token().to_string(),
@@ -55,7 +55,7 @@ pub async fn send_events(
     token: String,
     events: Vec<ClientEvent>,
 ) -> Result<Vec<Receipt>, ServerFnError> {
-    use stateside::{Error, Submitted};
+    use stateside::{Error, transport::Submitted};
 
     let engine = engine().await?;
     let token = token

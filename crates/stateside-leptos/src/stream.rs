@@ -22,7 +22,7 @@ use axum::{
 };
 use futures::{Stream, stream};
 use serde::Deserialize;
-use stateside::{Engine, SessionHandle, SessionToken, Subscription};
+use stateside::{Engine, SessionHandle, SessionToken, transport::Subscription};
 use stateside_wire::ServerMessage;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 

@@ -12,7 +12,7 @@ use std::{hint::black_box, time::Duration};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde::{Deserialize, Serialize};
-use stateside::{App, ClientEvent, Config, Cx, Engine, HandlerId, SessionHandle, State};
+use stateside::{App, Config, Cx, Engine, HandlerId, SessionHandle, State, transport::ClientEvent};
 use tokio::{
     runtime::Runtime,
     sync::broadcast::{Receiver, error::RecvError},
@@ -61,14 +61,14 @@ fn item(i: usize) -> String {
 /// One session and a client that numbers events and follows acks.
 struct Client {
     session: SessionHandle,
-    live: Receiver<std::sync::Arc<stateside::ServerMessage>>,
+    live: Receiver<std::sync::Arc<stateside::transport::ServerMessage>>,
     next_seq: u64,
     acked: u64,
 }
 
 impl Client {
     fn new(engine: &Engine) -> Self {
-        let session = engine.create_session();
+        let session = engine.open().unwrap();
         let live = session.subscribe(None).live;
         Self {
             session,
@@ -90,7 +90,7 @@ impl Client {
         while self.acked < self.next_seq - 1 {
             match self.live.recv().await {
                 Ok(message) => {
-                    if let stateside::ServerMessage::Update(update) = &*message {
+                    if let stateside::transport::ServerMessage::Update(update) = &*message {
                         self.acked = update.acked;
                     }
                 }

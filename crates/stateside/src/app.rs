@@ -5,32 +5,19 @@
 //! malformed event is refused to its sender at once instead of failing
 //! later inside the queue.
 
-use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc};
+use std::{collections::HashMap, future::Future, sync::Arc};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use stateside_wire::HandlerId;
 
-use crate::{Cx, Error, Task, cx::CxCore, state_map::SessionState, task::TaskCore};
-
-pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
-
-pub(crate) type Foreground = Box<dyn FnOnce(CxCore) -> HandlerFuture + Send>;
-pub(crate) type Background = Box<dyn FnOnce(TaskCore) -> HandlerFuture + Send>;
-
-/// A decoded event, ready for the queue (foreground) or to spawn (background).
-pub(crate) enum Call {
-    Foreground(Foreground),
-    Background(Background),
-}
-
-pub(crate) struct Prepared {
-    pub(crate) handler: &'static str,
-    pub(crate) call: Call,
-    /// For a superseding task: starting it cancels running tasks with the
-    /// same key (its handler and arguments).
-    pub(crate) supersede_key: Option<String>,
-}
+use crate::{
+    call::{Call, CxCore, HandlerFuture, Prepared, TaskCore},
+    cx::Cx,
+    error::Error,
+    state_map::SessionState,
+    task::Task,
+};
 
 type Preparer = Box<dyn Fn(Value) -> Result<Call, serde_json::Error> + Send + Sync>;
 
@@ -46,6 +33,7 @@ pub struct App {
 }
 
 impl App {
+    /// An app with no handlers yet.
     pub fn new() -> Self {
         Self::default()
     }

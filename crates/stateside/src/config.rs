@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+/// How an [`Engine`](crate::Engine) runs its sessions. Every field has a
+/// default chosen for a public web app; see each for why.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Versioned updates kept per session for replay on reconnect. 256

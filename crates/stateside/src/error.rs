@@ -3,22 +3,50 @@
 /// Errors a client can cause; none of them harms the session.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
+    /// No handler has this name.
     #[error("unknown handler `{0}`")]
     UnknownHandler(String),
+    /// The arguments do not decode as the handler's type.
     #[error("bad arguments for `{handler}`: {reason}")]
-    BadArgs { handler: String, reason: String },
+    BadArgs {
+        /// The handler named.
+        handler: String,
+        /// What did not decode.
+        reason: String,
+    },
+    /// Too many events are waiting in the session.
     #[error("session busy: {waiting} events already waiting; retry later")]
-    Busy { waiting: usize },
+    Busy {
+        /// Events already waiting.
+        waiting: usize,
+    },
+    /// The event's seq is beyond the window the session holds.
     #[error("seq {seq} is too far ahead (next expected is {expected})")]
-    SeqOutOfWindow { seq: u64, expected: u64 },
+    SeqOutOfWindow {
+        /// The event's seq.
+        seq: u64,
+        /// The seq the session expects next.
+        expected: u64,
+    },
+    /// A task start named a foreground handler.
     #[error("`{0}` is a foreground handler; it cannot be started as a task")]
     NotBackground(String),
+    /// The session runs as many tasks as it may.
     #[error("too many background tasks in this session (the limit is {limit})")]
-    TooManyTasks { limit: usize },
+    TooManyTasks {
+        /// `Config::max_tasks_per_session`.
+        limit: usize,
+    },
+    /// The process holds as many sessions as it may.
     #[error("the server is at its session limit ({limit}); try again later")]
-    TooManySessions { limit: usize },
+    TooManySessions {
+        /// `Config::max_sessions`.
+        limit: usize,
+    },
+    /// No such session, or it expired.
     #[error("unknown or expired session")]
     UnknownSession,
+    /// The engine is closing and takes no more events.
     #[error("the server is shutting down")]
     ShuttingDown,
 }

@@ -5,37 +5,71 @@
 //! the session's fair lock. Every change becomes a minimal RFC 6902 patch on
 //! a versioned stream. Nothing here knows about HTTP or Leptos, so all of it
 //! is tested and benchmarked with plain `cargo test` and `cargo bench`.
+//!
+//! # Layout
+//!
+//! Each module uses only modules listed before it.
+//!
+//! - `config`, `error`, `token`, `task_id`, `mutex`: settings, refusals,
+//!   session tokens, task ids, and the one way to take a std mutex.
+//! - [`transport`]: what only a transport needs: wire messages,
+//!   [`Submitted`](transport::Submitted), [`Subscription`](transport::Subscription).
+//! - `census`: engine-wide counts that sessions keep, and [`EngineStats`].
+//! - `state_map`: a session's states, with cheap commit and rollback.
+//! - `sequencer`: exactly-once, in-order delivery of client events.
+//! - `lock`: the fair session lock shared by handlers, tasks and readers.
+//! - `section`: a lock section, the part [`Cx`] and [`Guard`] share.
+//! - `call`: the contract between a session and handler code (`Host`).
+//! - `cx`, `task`: the handler API, [`Cx`], [`Task`] and [`Guard`].
+//! - `app`: handlers registered by name, and decoding events for them.
+//! - `store`: the [`Store`] trait, the record format, [`FileStore`], and the
+//!   persister that batches saves.
+//! - `outbox`: what a session has published: versions, replay, live streams.
+//! - `session`: one session: its actor, intake, work, tasks and publishing.
+//! - `registry`: the live sessions of the process, by token.
+//! - `cluster`: Redis, for several processes acting as one app.
+//! - `engine`: [`Engine`], the way to open and find sessions, and shutdown.
 
-mod actor;
+#![warn(missing_docs)]
+
 mod app;
+mod call;
+mod census;
+#[cfg(feature = "redis")]
+mod cluster;
 mod config;
 mod cx;
 mod engine;
 mod error;
 mod lock;
+mod mutex;
 mod outbox;
+mod registry;
+mod section;
 mod sequencer;
 mod session;
-mod settle;
 mod state_map;
 mod store;
 mod task;
-mod tasks;
+mod task_id;
 mod token;
+pub mod transport;
 
 pub use app::App;
+pub use census::EngineStats;
+#[cfg(feature = "redis")]
+pub use cluster::RedisStore;
 pub use config::Config;
 pub use cx::Cx;
-pub use engine::{Engine, EngineStats};
+pub use engine::Engine;
 pub use error::Error;
-pub use outbox::Subscription;
-pub use session::{SessionHandle, Submitted};
+pub use session::SessionHandle;
 pub use state_map::{SessionState, StateMap};
-pub use store::{FileStore, RedisStore, Store, StoreError};
+#[cfg(feature = "file")]
+pub use store::file::FileStore;
+pub use store::{Store, StoreError};
 pub use task::{Guard, Task};
-pub use tasks::{TaskId, TaskInfo};
+pub use task_id::{TaskId, TaskInfo};
 pub use token::{BadToken, SessionToken};
 
-pub use stateside_wire::{
-    Action, ClientEvent, DEFAULT_MAX_PAYLOAD, HandlerId, Notice, ServerMessage, State, Update,
-};
+pub use stateside_wire::{Action, HandlerId, State};

@@ -24,7 +24,7 @@ use tokio::{
     time::Instant,
 };
 
-use crate::{StateMap, session::lock};
+use crate::{mutex::lock, state_map::StateMap};
 
 pub(crate) struct SessionLock {
     states: Arc<tokio::sync::Mutex<StateMap>>,

@@ -7,13 +7,7 @@ use serde_json::{Map, Value};
 use stateside_wire::{Action, Notice, PatchOperation, ServerMessage, Update};
 use tokio::sync::broadcast;
 
-use crate::{sequencer::AckWatermark, store::StoredSession};
-
-/// A subscriber's start: what it missed, then the live feed.
-pub struct Subscription {
-    pub backlog: Vec<Arc<ServerMessage>>,
-    pub live: broadcast::Receiver<Arc<ServerMessage>>,
-}
+use crate::{sequencer::AckWatermark, store::record::StoredSession, transport::Subscription};
 
 pub(crate) struct Outbox {
     version: u64,
@@ -164,6 +158,7 @@ impl Outbox {
     /// that stored everything up to `through`. Returns false when an update
     /// is missing (this instance missed a publish): the caller then reloads
     /// the record with [`reset`](Self::reset).
+    #[cfg(feature = "redis")]
     pub(crate) fn follow(&mut self, messages: Vec<ServerMessage>, through: u64) -> bool {
         for message in messages {
             let ServerMessage::Update(mut update) = message else {
@@ -200,6 +195,7 @@ impl Outbox {
     }
 
     /// Starts over from a record, telling live streams with a snapshot.
+    #[cfg(feature = "redis")]
     pub(crate) fn reset(&mut self, stored: StoredSession) {
         self.version = stored.version;
         self.document = stored.document;

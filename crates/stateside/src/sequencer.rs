@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::Error;
+use crate::error::Error;
 
 pub(crate) enum Offer<T> {
     /// Already seen: acknowledge, do nothing.

@@ -12,7 +12,7 @@ use std::any::{Any, TypeId};
 use json_patch::PatchOperation;
 use serde_json::{Map, Value};
 
-use crate::State;
+use stateside_wire::State;
 
 /// The bounds a state needs to live in a session shared across threads.
 pub trait SessionState: State + Send + Sync {}

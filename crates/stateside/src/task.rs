@@ -18,7 +18,7 @@
 //! ```
 //!
 //! Locking again through a *clone* while the guard is alive compiles, but
-//! panics at once with a message that says so (see [`crate::lock`]); the
+//! panics at once with a message that says so (see the `lock` module); the
 //! task then ends with an error notice and its section rolls back.
 //!
 //! A guard publishes when it is released, however the task goes on. So a
@@ -31,27 +31,20 @@
 use std::{
     marker::PhantomData,
     ops::{Deref, DerefMut},
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::Arc,
 };
 
 use serde::Serialize;
 use stateside_wire::{Action, HandlerId};
 
 use crate::{
-    Error, StateMap, lock::Held, session::SessionInner, settle::Outcome, state_map::SessionState,
-    tasks::TaskId,
+    call::{TaskCore, chained},
+    census::EngineStats,
+    error::Error,
+    section::Section,
+    state_map::{SessionState, StateMap},
+    task_id::TaskId,
 };
-
-/// What identifies one running background task.
-pub(crate) struct TaskCore {
-    pub(crate) session: Arc<SessionInner>,
-    pub(crate) id: TaskId,
-    pub(crate) handler: &'static str,
-    pub(crate) cancelled: Arc<AtomicBool>,
-}
 
 /// A background task's handle on its session. Cheap to clone: clones share
 /// the task's identity, so several sub-futures of one task can each lock in
@@ -78,14 +71,9 @@ impl<S: SessionState> Task<S> {
         }
     }
 
+    /// This task's id, as [`Cx::start`](crate::Cx::start) returned it.
     pub fn id(&self) -> TaskId {
         self.core.id
-    }
-
-    /// Whether the task was cancelled. A cancelled task also stops at its
-    /// next await on its own; this is for loops with no await in them.
-    pub fn is_cancelled(&self) -> bool {
-        self.core.cancelled.load(Ordering::SeqCst)
     }
 
     /// Waits for the session's lock, in fair FIFO order with foreground
@@ -96,12 +84,12 @@ impl<S: SessionState> Task<S> {
     /// If this tokio task already holds the lock, through a clone of this
     /// handle: that lock could never be granted.
     pub async fn lock(&mut self) -> Guard<'_, S> {
-        let mut states = self.core.session.lock.acquire(self.core.handler).await;
-        states.ensure::<S>();
+        let states = self.core.host.lock().acquire(self.core.handler).await;
+        let mut section = Section::new(states);
+        section.ensure::<S>();
         Guard {
-            states: Some(states),
+            section: Some(section),
             task: &self.core,
-            actions: Vec::new(),
             state: PhantomData,
         }
     }
@@ -126,11 +114,16 @@ impl<S: SessionState> Task<S> {
     /// handler starts when its turn comes. Nothing is queued once the task
     /// is cancelled.
     pub fn emit<A: Serialize>(&self, handler: HandlerId<A>, args: &A) -> Result<(), Error> {
-        let job = self.core.session.prepare_chained(handler, args)?;
+        let job = chained(&*self.core.host, handler, args)?;
         self.core
-            .session
+            .host
             .enqueue_unless_cancelled(job, &self.core.cancelled);
         Ok(())
+    }
+
+    /// Live sessions and running tasks in this process, for dashboards.
+    pub fn engine_stats(&self) -> EngineStats {
+        self.core.host.engine_stats()
     }
 }
 
@@ -139,9 +132,9 @@ impl<S: SessionState> Task<S> {
 /// unwinding through it: then the changes since the last release or flush
 /// roll back. Keep it short: never hold it across slow I/O.
 pub struct Guard<'a, S> {
-    states: Option<Held>,
+    /// `None` once rolled back.
+    section: Option<Section>,
     task: &'a TaskCore,
-    actions: Vec<Action>,
     state: PhantomData<fn() -> S>,
 }
 
@@ -149,11 +142,17 @@ impl<S: SessionState> Guard<'_, S> {
     /// Another state of the session, under the same lock (Reflex's
     /// `get_state`).
     pub fn state<T: SessionState>(&mut self) -> &T {
-        self.states().get::<T>()
+        self.section().state::<T>()
     }
 
+    /// Another state of the session, to change.
     pub fn state_mut<T: SessionState>(&mut self) -> &mut T {
-        self.states().get_mut::<T>()
+        self.section().state_mut::<T>()
+    }
+
+    /// Every state of the session, for helpers that work across states.
+    pub fn states(&mut self) -> &mut StateMap {
+        self.section().states()
     }
 
     /// Publishes the changes so far without releasing the lock (a `yield`
@@ -166,17 +165,16 @@ impl<S: SessionState> Guard<'_, S> {
     /// since the guard was taken or last flushed.
     pub fn rollback(mut self) {
         self.settle(true);
-        self.states = None;
+        self.section = None;
     }
 
     /// A client-side effect, sent when the guard is released or flushed.
     pub fn action(&mut self, action: Action) {
-        self.actions.push(action);
+        self.section().action(action);
     }
 
-    /// Every state of the session, for helpers that work across states.
-    pub fn states(&mut self) -> &mut StateMap {
-        self.states.as_mut().expect("present until released")
+    fn section(&mut self) -> &mut Section {
+        self.section.as_mut().expect("present until released")
     }
 }
 
@@ -184,20 +182,10 @@ impl<S> Guard<'_, S> {
     /// Publishes the changes and actions so far, or discards them; either
     /// way nothing is published once the task was cancelled.
     fn settle(&mut self, discard: bool) {
-        let Some(states) = self.states.as_mut() else {
-            return;
-        };
-        self.task.session.settle(
-            states,
-            Outcome {
-                handler: self.task.handler,
-                seq: None,
-                actions: std::mem::take(&mut self.actions),
-                failure: None,
-                discard,
-                cancelled: Some(&self.task.cancelled),
-            },
-        );
+        let task = self.task;
+        if let Some(section) = &mut self.section {
+            section.settle(&*task.host, task.handler, discard, Some(&task.cancelled));
+        }
     }
 }
 
@@ -211,15 +199,15 @@ impl<S: SessionState> Deref for Guard<'_, S> {
     type Target = S;
 
     fn deref(&self) -> &S {
-        self.states
+        self.section
             .as_ref()
             .expect("present until released")
-            .existing::<S>()
+            .own::<S>()
     }
 }
 
 impl<S: SessionState> DerefMut for Guard<'_, S> {
     fn deref_mut(&mut self) -> &mut S {
-        self.states().get_mut::<S>()
+        self.section().state_mut::<S>()
     }
 }

@@ -10,6 +10,7 @@ use std::{fmt, str::FromStr};
 pub struct SessionToken(u128);
 
 impl SessionToken {
+    /// A new token from the OS random source.
     pub fn random() -> Self {
         let mut bytes = [0u8; 16];
         getrandom::fill(&mut bytes).expect("the OS random source is available");
@@ -39,6 +40,7 @@ impl fmt::Debug for SessionToken {
     }
 }
 
+/// A string that is not a session token.
 #[derive(Debug, thiserror::Error)]
 #[error("a session token is 32 hex digits")]
 pub struct BadToken;

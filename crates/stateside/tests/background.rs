@@ -38,7 +38,7 @@ fn background_engine() -> Engine {
 #[tokio::test(start_paused = true)]
 async fn a_foreground_event_right_after_a_long_task_does_not_wait() {
     let engine = background_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     let start = Instant::now();
     client.send(TEN_SECONDS, ());
     client.send(RECORD, "foreground".to_owned());
@@ -54,7 +54,7 @@ async fn a_foreground_event_right_after_a_long_task_does_not_wait() {
 #[tokio::test(start_paused = true)]
 async fn a_task_starts_while_the_queue_is_busy() {
     let engine = background_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(SLOW_RECORD, ("slow".to_owned(), 10_000));
     client.send(MARK_STARTED, ());
     // Give the task a turn to run; no virtual time passes.

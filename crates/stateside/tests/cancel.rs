@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use stateside::{Cx, Engine, HandlerId, ServerMessage, Task, TaskInfo};
+use stateside::{Cx, Engine, HandlerId, Task, TaskInfo, transport::ServerMessage};
 use support::*;
 
 const SPIN: HandlerId<()> = HandlerId::new("spin");
@@ -92,7 +92,7 @@ fn handlers(tasks: &[TaskInfo]) -> Vec<&'static str> {
 #[tokio::test(start_paused = true)]
 async fn tasks_have_ids_and_can_be_listed_and_cancelled() {
     let engine = cancel_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(TICK, "a".to_owned());
     client.send(TICK, "b".to_owned());
     client.send(TICK, "c".to_owned());
@@ -122,7 +122,7 @@ async fn tasks_have_ids_and_can_be_listed_and_cancelled() {
 #[tokio::test(start_paused = true)]
 async fn a_handler_can_cancel_tasks() {
     let engine = cancel_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(SPIN, ());
     client.send(SPIN, ());
     client.send(TICK, "kept".to_owned());
@@ -143,7 +143,7 @@ async fn a_handler_can_cancel_tasks() {
 #[tokio::test(start_paused = true)]
 async fn a_new_start_supersedes_the_running_instance() {
     let engine = cancel_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(RESTARTABLE, 1);
     client.send(RESTARTABLE, 2);
     client.until(|c: &Counter| c.log.len() >= 2).await;
@@ -174,7 +174,7 @@ async fn a_new_start_supersedes_the_running_instance() {
 #[tokio::test(start_paused = true)]
 async fn a_cancelled_task_stops_at_its_next_await() {
     let engine = cancel_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(COUNT_LOOPS, ());
     tokio::time::sleep(Duration::from_millis(55)).await;
     let id = client.session.tasks()[0].id;
@@ -192,7 +192,7 @@ async fn a_cancelled_task_stops_at_its_next_await() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_published_after_cancel_returns() {
     let engine = cancel_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     for round in 1..=20 {
         client.send(SPIN, ());
         client.until(|c: &Counter| c.count >= round * 50).await;
@@ -222,7 +222,7 @@ async fn nothing_is_published_after_cancel_returns() {
 #[tokio::test(start_paused = true)]
 async fn a_task_cancelled_inside_its_lock_section_publishes_nothing_of_it() {
     let engine = cancel_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(HOLD, ());
     client.send(INCREMENT, ());
     for _ in 0..10 {

@@ -165,7 +165,7 @@ fn chain_engine() -> Engine {
 /// Clicks `button` and returns the order once the session is quiet.
 async fn order_after(button: HandlerId<()>) -> Vec<String> {
     let engine = chain_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(button, ());
     client.quiesce::<Chain>().await.event_order
 }
@@ -230,7 +230,7 @@ async fn nested_chains_run_breadth_first() {
 #[tokio::test(start_paused = true)]
 async fn chained_events_queue_behind_events_already_sent() {
     let engine = chain_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(CLICK_YIELD_CHAIN, ());
     client.send(EVENT_ARG, "sent_second".to_owned());
     let chain: Chain = client.quiesce().await;
@@ -252,7 +252,7 @@ async fn chained_events_queue_behind_events_already_sent() {
 #[tokio::test(start_paused = true)]
 async fn background_tasks_chain_events_and_tasks() {
     let engine = chain_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(TASK_CHAIN, ());
     let chain: Chain = client.quiesce().await;
     assert_eq!(
@@ -269,7 +269,7 @@ async fn background_tasks_chain_events_and_tasks() {
 #[tokio::test(start_paused = true)]
 async fn a_failed_handler_keeps_only_what_it_chained_before_its_last_flush() {
     let engine = chain_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(FAILS_AFTER_CHAINING, ());
     let chain: Chain = client.quiesce().await;
     assert_eq!(

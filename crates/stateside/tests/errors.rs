@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use stateside::{Action, Cx, Engine, HandlerId, ServerMessage, Task};
+use stateside::{Action, Cx, Engine, HandlerId, Task, transport::ServerMessage};
 use support::*;
 
 const FAIL: HandlerId<bool> = HandlerId::new("fail_in_foreground");
@@ -106,7 +106,7 @@ fn toasts(client: &Client) -> usize {
 async fn foreground_failure(panic: bool) {
     let (logs, _guard) = capture_logs();
     let engine = error_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(FAIL, panic);
     client.send(INCREMENT, ());
     let counter: Counter = client.quiesce().await;
@@ -137,7 +137,7 @@ async fn a_foreground_panic_rolls_back_to_the_last_flush() {
 async fn task_failure(panic: bool) -> Counter {
     let (logs, _guard) = capture_logs();
     let engine = error_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     // Another task works through the failure, and must lose nothing.
     client.send(LOCKED_INCREMENTS, 300);
     client.send(FAIL_IN_TASK, panic);
@@ -167,7 +167,7 @@ async fn a_task_err_keeps_what_its_released_guards_published() {
 #[tokio::test(start_paused = true)]
 async fn an_err_from_inside_a_guard_publishes_the_section() {
     let engine = error_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(ERR_INSIDE_GUARD, ());
     let counter: Counter = client.quiesce().await;
     assert_eq!(
@@ -180,7 +180,7 @@ async fn an_err_from_inside_a_guard_publishes_the_section() {
 #[tokio::test(start_paused = true)]
 async fn update_and_rollback_make_sections_all_or_nothing() {
     let engine = error_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(UPDATE_OR_NOT, ());
     let counter: Counter = client.quiesce().await;
     assert_eq!(counter.count, 1);

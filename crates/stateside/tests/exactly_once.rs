@@ -3,10 +3,10 @@
 
 mod support;
 
-use stateside::Submitted;
+use stateside::transport::Submitted;
 use support::*;
 
-fn event(seq: u64, tag: &str) -> stateside::ClientEvent {
+fn event(seq: u64, tag: &str) -> stateside::transport::ClientEvent {
     let mut event = RECORD.call(&tag.to_owned()).unwrap();
     event.seq = seq;
     event
@@ -15,7 +15,7 @@ fn event(seq: u64, tag: &str) -> stateside::ClientEvent {
 #[tokio::test(start_paused = true)]
 async fn out_of_order_arrivals_apply_in_seq_order() {
     let engine = engine();
-    let session = engine.create_session();
+    let session = engine.open().unwrap();
     let mut client = Client::connect(session.clone());
     assert_eq!(session.submit(event(3, "three")), Ok(Submitted::Held));
     assert_eq!(session.submit(event(2, "two")), Ok(Submitted::Held));
@@ -28,7 +28,7 @@ async fn out_of_order_arrivals_apply_in_seq_order() {
 #[tokio::test(start_paused = true)]
 async fn retries_are_acknowledged_and_ignored() {
     let engine = engine();
-    let session = engine.create_session();
+    let session = engine.open().unwrap();
     let mut client = Client::connect(session.clone());
     assert_eq!(session.submit(event(1, "one")), Ok(Submitted::Accepted));
     assert_eq!(session.submit(event(2, "two")), Ok(Submitted::Accepted));
@@ -46,7 +46,7 @@ async fn retries_are_acknowledged_and_ignored() {
 #[tokio::test(start_paused = true)]
 async fn a_refused_event_still_uses_its_seq() {
     let engine = engine();
-    let session = engine.create_session();
+    let session = engine.open().unwrap();
     let mut client = Client::connect(session.clone());
     let mut unknown = event(1, "x");
     unknown.handler = "no_such_handler".to_owned();

@@ -131,7 +131,7 @@ fn reflex_engine() -> Engine {
 /// Reflex's `test_background_task`: the same clicks, in the same order.
 async fn background_task_scenario() {
     let engine = reflex_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(SET_ITERATIONS, 50);
     client.settled::<Counter>().await;
 
@@ -177,7 +177,7 @@ async fn background_task_gives_exactly_620_under_real_threads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fast_yielding_gives_exactly_1000() {
     let engine = reflex_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(FAST_YIELDING, ());
     let state: Counter = client.quiesce().await;
     assert_eq!(state.counter, 1000);

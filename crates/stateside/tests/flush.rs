@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use stateside::{App, Cx, Engine, HandlerId, ServerMessage, State, Task};
+use stateside::{App, Cx, Engine, HandlerId, State, Task, transport::ServerMessage};
 use support::*;
 use tokio::time::Instant;
 
@@ -54,7 +54,7 @@ fn flush_engine() -> Engine {
 #[tokio::test(start_paused = true)]
 async fn a_foreground_flush_is_sent_before_the_handler_ends() {
     let engine = flush_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     let start = Instant::now();
     client.send(LOAD, ());
     let loader: Loader = client.until(|l: &Loader| l.loading).await;
@@ -78,7 +78,7 @@ async fn a_foreground_flush_is_sent_before_the_handler_ends() {
 #[tokio::test(start_paused = true)]
 async fn a_flush_inside_a_guard_sends_two_patches() {
     let engine = flush_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(YIELD_IN_GUARD, ());
     let counter: Counter = client.quiesce().await;
     assert_eq!(counter.count, 2);

@@ -101,7 +101,7 @@ async fn advance(by: Duration) {
 #[tokio::test(start_paused = true)]
 async fn an_idle_session_expires_and_is_freed() {
     let engine = lifecycle_engine();
-    let session = engine.create_session();
+    let session = engine.open().unwrap();
     let token = session.token();
     {
         let mut client = Client::connect(session.clone());
@@ -113,7 +113,7 @@ async fn an_idle_session_expires_and_is_freed() {
     assert_eq!(engine.expire_idle(), 0, "not idle for the whole TTL yet");
     advance(TTL / 2).await;
     assert_eq!(engine.expire_idle(), 1);
-    assert!(engine.session(&token).is_none());
+    assert!(!engine.holds(&token));
     assert_eq!(engine.session_count(), 0);
     // A handle kept from before is refused, not silently accepted.
     let mut event = TOUCH.call(&()).unwrap();
@@ -130,7 +130,7 @@ async fn an_idle_session_expires_and_is_freed() {
 #[tokio::test(start_paused = true)]
 async fn activity_restarts_the_idle_clock() {
     let engine = lifecycle_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     let token = client.session.token();
     drop(client.session.subscribe(None));
     for _ in 0..3 {
@@ -143,13 +143,13 @@ async fn activity_restarts_the_idle_clock() {
     assert_eq!(engine.expire_idle(), 0);
     drop(client);
     assert_eq!(engine.expire_idle(), 1, "idle once the tab has gone");
-    assert!(engine.session(&token).is_none());
+    assert!(!engine.holds(&token));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_session_with_a_running_task_is_kept_until_it_ends() {
     let engine = lifecycle_engine();
-    let session = engine.create_session();
+    let session = engine.open().unwrap();
     let token = session.token();
     let mut event = WORK.call(&600).unwrap();
     event.seq = 1;
@@ -159,7 +159,7 @@ async fn a_session_with_a_running_task_is_kept_until_it_ends() {
     assert_eq!(engine.expire_idle(), 0, "its task is still running");
     // It ends at 600 s.
     advance(Duration::from_secs(310)).await;
-    let session = engine.session(&token).expect("kept");
+    let session = engine.resume(&token).await.unwrap().expect("kept");
     assert!(session.is_quiet(), "the task has ended");
     assert_eq!(
         session.read(|c: &Counter| c.log.clone()).await,
@@ -177,7 +177,7 @@ async fn a_session_with_a_running_task_is_kept_until_it_ends() {
 #[tokio::test(start_paused = true)]
 async fn close_refuses_events_and_ends_streams() {
     let engine = lifecycle_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     engine.close();
     let mut event = INCREMENT.call(&()).unwrap();
     event.seq = 1;
@@ -188,7 +188,7 @@ async fn close_refuses_events_and_ends_streams() {
 #[tokio::test(start_paused = true)]
 async fn drain_lets_running_work_finish_within_the_grace_period() {
     let engine = lifecycle_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(WORK, 5);
     client.send(LONG_HANDLER, 3);
     client.send(INCREMENT, ());
@@ -202,7 +202,7 @@ async fn drain_lets_running_work_finish_within_the_grace_period() {
 #[tokio::test(start_paused = true)]
 async fn drain_cancels_what_outlives_the_grace_period() {
     let engine = lifecycle_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(WORK, 1);
     client.send(WORK, 100);
     advance(Duration::from_secs(2)).await;

@@ -16,7 +16,7 @@ async fn a_task_beyond_the_cap_is_refused_with_a_notice() {
         max_tasks_per_session: 2,
         ..config()
     });
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     for tag in ["a", "b", "c"] {
         client.send(SLEEP_THEN_RECORD, (tag.to_owned(), 300));
     }
@@ -41,10 +41,10 @@ async fn a_new_tab_beyond_the_session_cap_is_refused() {
         max_sessions: 2,
         ..config()
     });
-    engine.open_session().unwrap();
-    engine.open_session().unwrap();
+    engine.open().unwrap();
+    engine.open().unwrap();
     assert_eq!(
-        engine.open_session().err(),
+        engine.open().err(),
         Some(Error::TooManySessions { limit: 2 })
     );
     assert_eq!(engine.session_count(), 2);

@@ -68,7 +68,7 @@ async fn fairness() -> Grants {
         .on(FOREGROUND, foreground)
         .on(STOP, stop);
     let engine = Engine::new(app, config());
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     for _ in 0..TASKS {
         client.send(SPIN, ());
     }
@@ -113,7 +113,7 @@ async fn nested_lock(mut task: Task<Counter>, (): ()) -> anyhow::Result<()> {
 #[tokio::test(start_paused = true)]
 async fn a_nested_lock_through_a_clone_is_an_error_not_a_deadlock() {
     let engine = Engine::new(app().background(NESTED, nested_lock), config());
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(NESTED, ());
     let counter: Counter = client.quiesce().await;
     // The panic rolled the section back; the session goes on.
@@ -156,7 +156,7 @@ async fn racy(task: Task<Counter>, iterations: u32) -> anyhow::Result<()> {
 #[tokio::test(start_paused = true)]
 async fn sub_futures_sharing_a_handle_serialise() {
     let engine = Engine::new(app().background(RACY, racy), config());
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(RACY, 50);
     for _ in 0..10 {
         client.send(INCREMENT, ());
@@ -170,7 +170,7 @@ async fn sub_futures_sharing_a_handle_serialise() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sub_futures_serialise_under_real_threads() {
     let engine = Engine::new(app().background(RACY, racy), config());
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     for _ in 0..3 {
         client.send(RACY, 30);
         client.send(LOCKED_INCREMENTS, 30);
@@ -206,7 +206,7 @@ async fn holding_the_lock_too_long_logs_the_handler() {
         ..config()
     };
     let engine = Engine::new(app, config);
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(INCREMENT, ());
     client.send(LOCKED_INCREMENTS, 5);
     client.quiesce::<Counter>().await;

@@ -24,7 +24,7 @@ use std::{
 
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
-use stateside::{App, Cx, Engine, HandlerId, ServerMessage, State, Task};
+use stateside::{App, Cx, Engine, HandlerId, State, Task, transport::ServerMessage};
 use stateside_wire::Document;
 use support::{Client, config};
 use tokio::sync::Notify;
@@ -399,7 +399,7 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
 
 async fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     let engine = model_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(GATE, ());
     for op in ops {
         match op {

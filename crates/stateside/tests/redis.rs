@@ -7,7 +7,9 @@ mod support;
 use std::{sync::mpsc, time::Duration};
 
 use serde::Serialize;
-use stateside::{ClientEvent, Cx, Engine, HandlerId, RedisStore, SessionHandle, SessionToken};
+use stateside::{
+    Cx, Engine, HandlerId, RedisStore, SessionHandle, SessionToken, transport::ClientEvent,
+};
 use support::{redis_server::RedisServer, *};
 
 async fn instance(redis: &RedisServer, lease: Duration) -> Engine {
@@ -68,7 +70,7 @@ async fn a_tab_on_one_instance_sees_events_sent_through_another() {
         instance(&redis, Duration::from_secs(5)).await,
         instance(&redis, Duration::from_secs(5)).await,
     );
-    let mut tab = Client::connect(a.create_session());
+    let mut tab = Client::connect(a.open().unwrap());
     let through_b = join(&b, &tab.session.token()).await;
     for seq in 1..=50 {
         through_b
@@ -98,7 +100,7 @@ async fn ten_tasks_split_over_two_instances_count_exactly() {
         instance(&redis, Duration::from_secs(5)).await,
         instance(&redis, Duration::from_secs(5)).await,
     );
-    let through_a = a.create_session();
+    let through_a = a.open().unwrap();
     let mut tab = Client::connect(through_a.clone());
     let through_b = join(&b, &through_a.token()).await;
     // One tab's seqs, its requests alternating between the instances.
@@ -136,7 +138,7 @@ async fn a_holder_whose_lease_expired_cannot_overwrite_newer_state() {
         runtime.block_on(async move {
             let store = RedisStore::connect(&url).await.unwrap().with_lease(lease);
             let a = Engine::with_redis(app().on(FREEZE, freeze), config(), store);
-            let mut tab = Client::connect(a.create_session());
+            let mut tab = Client::connect(a.open().unwrap());
             tab.send(INCREMENT, ());
             tab.settled::<Counter>().await;
             let token = tab.session.token();
@@ -145,7 +147,7 @@ async fn a_holder_whose_lease_expired_cannot_overwrite_newer_state() {
             tab.send(FREEZE, ("stale".to_owned(), 3000));
             // Awake again: A must find out it lost the session and drop it.
             tokio::time::timeout(Duration::from_secs(10), async {
-                while a.session(&token).is_some() {
+                while a.holds(&token) {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
             })
@@ -188,7 +190,7 @@ async fn sessions_go_on_after_redis_restarts_empty() {
     let mut redis = RedisServer::start();
     let lease = Duration::from_millis(300);
     let a = instance(&redis, lease).await;
-    let mut tab = Client::connect(a.create_session());
+    let mut tab = Client::connect(a.open().unwrap());
     for _ in 0..10 {
         tab.send(INCREMENT, ());
     }

@@ -4,7 +4,7 @@
 
 mod support;
 
-use stateside::{Config, Engine, ServerMessage};
+use stateside::{Config, Engine, transport::ServerMessage};
 use support::*;
 
 fn small_ring_engine() -> Engine {
@@ -20,7 +20,7 @@ fn small_ring_engine() -> Engine {
 #[tokio::test(start_paused = true)]
 async fn a_reconnecting_client_gets_what_it_missed() {
     let engine = small_ring_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(INCREMENT, ());
     client.settled::<Counter>().await;
     let (session, kept) = (client.session.clone(), client.document.clone());
@@ -56,7 +56,7 @@ async fn a_reconnecting_client_gets_what_it_missed() {
 #[tokio::test(start_paused = true)]
 async fn a_gap_older_than_the_ring_gets_a_snapshot() {
     let engine = small_ring_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(INCREMENT, ());
     client.settled::<Counter>().await;
     let (session, kept) = (client.session.clone(), client.document.clone());

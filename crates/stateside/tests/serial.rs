@@ -11,7 +11,7 @@ use tokio::time::Instant;
 #[tokio::test(start_paused = true)]
 async fn events_run_one_at_a_time_in_order() {
     let engine = engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     // A slow event first: the fast ones must wait for it, and no two may
     // overlap (each records its start and its end).
     client.send(SLOW_RECORD, ("a".to_owned(), 200));
@@ -28,7 +28,7 @@ async fn events_run_one_at_a_time_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn order_holds_under_real_threads() {
     let engine = engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     let tags: Vec<String> = (0..200).map(|i| i.to_string()).collect();
     for tag in &tags {
         client.send(RECORD, tag.clone());
@@ -40,8 +40,8 @@ async fn order_holds_under_real_threads() {
 #[tokio::test(start_paused = true)]
 async fn sessions_do_not_wait_for_each_other() {
     let engine = engine();
-    let mut slow = Client::connect(engine.create_session());
-    let mut fast = Client::connect(engine.create_session());
+    let mut slow = Client::connect(engine.open().unwrap());
+    let mut fast = Client::connect(engine.open().unwrap());
     let start = Instant::now();
     slow.send(SLOW_RECORD, ("slow".to_owned(), 10_000));
     fast.send(RECORD, "fast".to_owned());

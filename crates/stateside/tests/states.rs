@@ -7,7 +7,7 @@
 mod support;
 
 use serde::{Deserialize, Serialize};
-use stateside::{Cx, Engine, HandlerId, ServerMessage, State, StateMap, Task};
+use stateside::{Cx, Engine, HandlerId, State, StateMap, Task, transport::ServerMessage};
 use stateside_wire::PatchOperation;
 use support::*;
 
@@ -81,7 +81,7 @@ fn states_engine() -> Engine {
 
 async fn get_state(handler: HandlerId<()>) {
     let engine = states_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(handler, ());
     let counter: Counter = client.quiesce().await;
     assert_eq!(counter.count, 12);
@@ -111,7 +111,7 @@ async fn a_foreground_handler_reaches_other_states() {
 #[tokio::test(start_paused = true)]
 async fn each_patch_touches_only_the_states_that_changed() {
     let engine = states_engine();
-    let mut client = Client::connect(engine.create_session());
+    let mut client = Client::connect(engine.open().unwrap());
     client.send(INCREMENT, ());
     client.send(VISIT, ());
     client.send(VISIT, ());

@@ -26,7 +26,7 @@ async fn engines(dir: &tempfile::TempDir, redis: &RedisServer) -> Vec<(&'static 
 async fn every_store_applies_events_and_tasks_exactly() {
     let (dir, redis) = (tempfile::tempdir().unwrap(), RedisServer::start());
     for (kind, engine) in engines(&dir, &redis).await {
-        let mut client = Client::connect(engine.create_session());
+        let mut client = Client::connect(engine.open().unwrap());
         for round in 0..20 {
             if round < 4 {
                 client.send(LOCKED_INCREMENTS, 50);
@@ -53,7 +53,7 @@ async fn acknowledged_events_survive_the_process_on_the_file_store() {
     let (token, acked, document) = {
         let store = Arc::new(FileStore::open(&path).unwrap());
         let engine = Engine::with_store(app(), config(), store);
-        let mut client = Client::connect(engine.create_session());
+        let mut client = Client::connect(engine.open().unwrap());
         for tag in 0..30 {
             client.send(RECORD, tag.to_string());
         }
@@ -78,10 +78,7 @@ async fn acknowledged_events_survive_the_process_on_the_file_store() {
         }
     };
     let engine = Engine::with_store(app(), config(), store);
-    assert!(
-        engine.session(&token).is_none(),
-        "a new process starts empty"
-    );
+    assert!(!engine.holds(&token), "a new process starts empty");
     let session = engine
         .resume(&token)
         .await
@@ -101,7 +98,7 @@ async fn acknowledged_events_survive_the_process_on_the_file_store() {
     let ahead = session.subscribe(Some(document.version() + 3));
     assert!(matches!(
         &*ahead.backlog[0],
-        stateside::ServerMessage::Snapshot { version, .. } if *version > document.version() + 3
+        stateside::transport::ServerMessage::Snapshot { version, .. } if *version > document.version() + 3
     ));
     let since = Some(document.version());
     let mut client = Client::resume(session, document, since);

@@ -12,15 +12,17 @@ use std::path::Path;
 use redb::{Database, ReadableDatabase, TableDefinition};
 
 use super::{Store, StoreError};
-use crate::SessionToken;
+use crate::token::SessionToken;
 
 const SESSIONS: TableDefinition<u128, &[u8]> = TableDefinition::new("sessions");
 
+/// A [`Store`] in one redb file on local disk.
 pub struct FileStore {
     database: Database,
 }
 
 impl FileStore {
+    /// Opens the database at `path`, creating it if it does not exist.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let database = Database::create(path).map_err(StoreError::new)?;
         // Create the table up front so that reads never meet a missing one.

@@ -17,7 +17,8 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 use stateside::{
-    App, ClientEvent, Config, Cx, Engine, HandlerId, Notice, SessionHandle, State, Submitted, Task,
+    App, Config, Cx, Engine, HandlerId, SessionHandle, State, Task,
+    transport::{ClientEvent, Notice, Submitted},
 };
 use stateside_wire::{Document, ServerMessage};
 use tokio::sync::broadcast::{self, error::RecvError};

@@ -21,20 +21,13 @@ use tokio::{
 };
 use tracing::Instrument;
 
+use super::{handle::SessionHandle, inner::SessionInner};
 use crate::{
-    app::{Call, Prepared},
-    cx::{CxCore, Finished},
-    session::SessionInner,
-    settle::Outcome,
+    call::{Call, CxCore, Finished, Job, Prepared},
+    section::{Outcome, Section},
 };
 
-/// A foreground unit of work: a client event (with its seq) or a chained one.
-pub(crate) struct Job {
-    pub(crate) seq: Option<u64>,
-    pub(crate) prepared: Prepared,
-}
-
-pub(crate) async fn run(mut mailbox: mpsc::UnboundedReceiver<Job>, session: Weak<SessionInner>) {
+pub(super) async fn run(mut mailbox: mpsc::UnboundedReceiver<Job>, session: Weak<SessionInner>) {
     let mut line = VecDeque::new();
     loop {
         if line.is_empty() {
@@ -57,13 +50,13 @@ pub(crate) async fn run(mut mailbox: mpsc::UnboundedReceiver<Job>, session: Weak
             line.push_back(job);
         }
         for job in chained {
-            session.job_added();
+            session.work.job_added();
             line.push_back(job);
         }
         // After the chained jobs count, so the session never looks quiet
         // while work passes from a parent to its children.
-        session.job_done();
-        session.touch();
+        session.work.job_done();
+        session.work.touch();
     }
 }
 
@@ -88,8 +81,8 @@ async fn run_job(session: &Arc<SessionInner>, job: Job) -> Vec<Job> {
         let locked_at = Instant::now();
         let (done, finished) = oneshot::channel();
         let outcome = AssertUnwindSafe(call(CxCore::new(
-            states,
-            Arc::clone(session),
+            Section::new(states),
+            Box::new(SessionHandle::from(Arc::clone(session))),
             handler,
             done,
         )))
@@ -98,14 +91,14 @@ async fn run_job(session: &Arc<SessionInner>, job: Job) -> Vec<Job> {
         // The context hands the lock back when it drops, which is at the
         // latest when the handler's future is gone.
         let Ok(Finished {
-            mut states,
-            actions,
+            section,
             mut chained,
             flushed,
         }) = finished.await
         else {
             unreachable!("a dropped context always sends its lock back");
         };
+        let (mut states, actions) = section.into_parts();
         let failure = failure_notice(handler, outcome);
         let outcome_label = if failure.is_some() { "error" } else { "ok" };
         let published = session.settle(
@@ -137,7 +130,7 @@ async fn run_job(session: &Arc<SessionInner>, job: Job) -> Vec<Job> {
 }
 
 /// The notice for a failed handler, logged with the handler's name.
-pub(crate) fn failure_notice(
+pub(super) fn failure_notice(
     handler: &'static str,
     outcome: std::thread::Result<anyhow::Result<()>>,
 ) -> Option<Notice> {

@@ -4,21 +4,26 @@
 //! One path for all of them is what keeps versions contiguous and rollback
 //! and cancellation consistent.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
 
-use stateside_wire::{Action, Notice};
+use stateside_wire::Notice;
 
+use super::inner::SessionInner;
 use crate::{
-    StateMap,
-    session::{SessionInner, lock},
+    section::Outcome,
+    state_map::StateMap,
+    store::persister::{Dirty, Persistable},
 };
 
 impl SessionInner {
     /// Ends a lock section: publishes its changes with its ack and actions
     /// in one update, or, if it failed or was cancelled, undoes them (and
     /// drops its actions). Returns whether the changes were published.
-    pub(crate) fn settle(&self, states: &mut StateMap, outcome: Outcome<'_>) -> bool {
-        let mut outbox = lock(&self.outbox);
+    pub(super) fn settle(self: &Arc<Self>, states: &mut StateMap, outcome: Outcome<'_>) -> bool {
+        let mut outbox = self.publishing.outbox();
         // Checked under the outbox lock, which `cancel` also takes: once a
         // cancel returns, the cancelled task can publish nothing more.
         let cancelled = outcome
@@ -56,8 +61,8 @@ impl SessionInner {
     }
 
     /// Acknowledges `seq` and sends the ack with any notice.
-    pub(crate) fn publish_applied(&self, seq: u64, failure: Option<Notice>) {
-        let mut outbox = lock(&self.outbox);
+    pub(super) fn publish_applied(self: &Arc<Self>, seq: u64, failure: Option<Notice>) {
+        let mut outbox = self.publishing.outbox();
         outbox.mark_applied(seq);
         outbox.publish(Vec::new(), Vec::new(), failure);
         drop(outbox);
@@ -65,15 +70,15 @@ impl SessionInner {
     }
 
     /// Schedules a save, with a durable store.
-    pub(crate) fn persist(&self) {
-        if let (Some(persister), Some(this)) = (&self.persister, self.this.upgrade()) {
-            persister.mark_dirty(&this);
+    pub(super) fn persist(self: &Arc<Self>) {
+        if let Some(persister) = &self.publishing.persister {
+            persister.mark_dirty(self);
         }
     }
 
     /// Tells the client a task failed, unless it was cancelled meanwhile.
-    pub(crate) fn publish_task_failure(&self, notice: Notice, cancelled: &AtomicBool) {
-        let mut outbox = lock(&self.outbox);
+    pub(super) fn publish_task_failure(self: &Arc<Self>, notice: Notice, cancelled: &AtomicBool) {
+        let mut outbox = self.publishing.outbox();
         if !cancelled.load(Ordering::SeqCst) {
             outbox.publish(Vec::new(), Vec::new(), Some(notice));
             drop(outbox);
@@ -83,15 +88,25 @@ impl SessionInner {
     }
 }
 
-/// How a lock section ended, for [`SessionInner::settle`].
-pub(crate) struct Outcome<'a> {
-    pub(crate) handler: &'static str,
-    /// The client event this section completes, to acknowledge.
-    pub(crate) seq: Option<u64>,
-    pub(crate) actions: Vec<Action>,
-    /// The handler failed: roll back and tell the client.
-    pub(crate) failure: Option<Notice>,
-    /// Roll back silently (a guard rolled back, or a panic unwinding through it).
-    pub(crate) discard: bool,
-    pub(crate) cancelled: Option<&'a AtomicBool>,
+impl Persistable for SessionInner {
+    fn mark_dirty(&self) -> bool {
+        self.publishing.mark_dirty()
+    }
+
+    fn take_dirty(&self) -> Dirty {
+        self.publishing.clear_dirty();
+        let outbox = self.publishing.outbox();
+        Dirty {
+            token: self.token,
+            record: outbox.stored(),
+            through: outbox.applied_through(),
+            relayed: outbox.relayed(),
+        }
+    }
+
+    fn confirm_saved(&self, saved: &Dirty) {
+        let mut outbox = self.publishing.outbox();
+        outbox.drop_relayed(saved.relayed.len());
+        outbox.confirm_persisted(saved.through);
+    }
 }

@@ -13,14 +13,11 @@ use std::sync::Arc;
 use redis::{PushInfo, PushKind, Value};
 
 use super::{Broadcast, RedisStore, key};
-use crate::{
-    SessionToken,
-    session::{SessionInner, lock},
-};
+use crate::{mutex::lock, session::SessionHandle, token::SessionToken};
 
 impl RedisStore {
     /// Starts routing what the subscriber connection receives. Once.
-    pub(crate) fn spawn_router(self: &Arc<Self>) {
+    pub(super) fn spawn_router(self: &Arc<Self>) {
         let Some(mut pushes) = lock(&self.pushes).take() else {
             return;
         };
@@ -63,7 +60,7 @@ impl RedisStore {
                     let Some(follower) = self.follower(&token) else {
                         return;
                     };
-                    if !lock(&follower.outbox).follow(messages, through) {
+                    if !follower.follow(messages, through) {
                         self.resync(token, follower);
                     }
                 }
@@ -76,10 +73,17 @@ impl RedisStore {
 
     /// Follows a session another instance owns: subscribes to its updates,
     /// then catches up with the record, so nothing falls between the two.
-    pub(crate) async fn follow(self: &Arc<Self>, token: SessionToken, session: &Arc<SessionInner>) {
-        lock(&self.followed).insert(token, Arc::downgrade(session));
+    pub(super) async fn follow(self: &Arc<Self>, token: SessionToken, session: &SessionHandle) {
+        lock(&self.followed).insert(token, session.downgrade());
         self.subscribe(key(&token, "updates")).await;
-        self.resync(token, Arc::clone(session));
+        self.resync(token, session.clone());
+    }
+
+    /// The follower registered for `token`, if any.
+    fn follower(&self, token: &SessionToken) -> Option<SessionHandle> {
+        lock(&self.followed)
+            .get(token)
+            .and_then(|weak| weak.upgrade())
     }
 
     pub(super) async fn unfollow(&self, token: &SessionToken) {
@@ -89,16 +93,11 @@ impl RedisStore {
     }
 
     /// Reloads a follower from the record, if the record is ahead of it.
-    fn resync(self: &Arc<Self>, token: SessionToken, follower: Arc<SessionInner>) {
+    fn resync(self: &Arc<Self>, token: SessionToken, follower: SessionHandle) {
         let redis = Arc::clone(self);
         tokio::spawn(async move {
             match redis.load(&token).await {
-                Ok(Some(stored)) => {
-                    let mut outbox = lock(&follower.outbox);
-                    if stored.version > outbox.version() {
-                        outbox.reset(stored);
-                    }
-                }
+                Ok(Some(stored)) => follower.catch_up(stored),
                 Ok(None) => {}
                 Err(error) => tracing::warn!(%error, "could not reload a followed session"),
             }

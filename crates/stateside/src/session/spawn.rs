@@ -1,9 +1,4 @@
-//! The running background tasks of a session: spawning, listing, cancelling.
-//!
-//! Cancellation aborts the tokio task, so it stops at its next await with no
-//! polling flag in user code. The flag that also gets set is for the one
-//! place an abort cannot reach: a guard being released at that very moment,
-//! which must then roll back instead of publishing.
+//! Starting, cancelling and stopping background tasks.
 //!
 //! A task leaves the table when it is cancelled or ends, but it counts as
 //! work in its session (for expiry and shutdown) until its future is really
@@ -11,76 +6,25 @@
 //! whether the task returned, panicked or was aborted.
 
 use std::{
-    collections::BTreeMap,
-    fmt,
     panic::AssertUnwindSafe,
     sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc,
+        atomic::{AtomicBool, Ordering},
     },
 };
 
 use futures::FutureExt;
-use serde::{Deserialize, Serialize};
-use tokio::task::AbortHandle;
+use stateside_wire::Notice;
 use tracing::Instrument;
 
-use stateside_wire::Notice;
-
-use crate::{
-    Error,
-    actor::failure_notice,
-    app::Background,
-    session::{SessionInner, lock},
-    task::TaskCore,
+use super::{
+    actor::failure_notice, handle::SessionHandle, inner::SessionInner, task_table::Running,
 };
-
-/// A background task's id, unique within its session.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct TaskId(pub u64);
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-/// A running task as [`crate::SessionHandle::tasks`] lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TaskInfo {
-    pub id: TaskId,
-    pub handler: &'static str,
-}
-
-struct Running {
-    handler: &'static str,
-    supersede_key: Option<String>,
-    cancelled: Arc<AtomicBool>,
-    /// Set right after the spawn (see `spawn_task`).
-    abort: Option<AbortHandle>,
-}
-
-#[derive(Default)]
-pub(crate) struct TaskTable {
-    next_id: AtomicU64,
-    running: Mutex<BTreeMap<TaskId, Running>>,
-}
-
-impl TaskTable {
-    pub(crate) fn list(&self) -> Vec<TaskInfo> {
-        lock(&self.running)
-            .iter()
-            .map(|(&id, running)| TaskInfo {
-                id,
-                handler: running.handler,
-            })
-            .collect()
-    }
-
-    fn remove(&self, id: TaskId) -> Option<Running> {
-        lock(&self.running).remove(&id)
-    }
-}
+use crate::{
+    call::{Background, Job, TaskCore},
+    error::Error,
+    task_id::TaskId,
+};
 
 /// A running task's place in its session, given back when the task's future
 /// is dropped.
@@ -92,22 +36,22 @@ struct Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         self.session.tasks.remove(self.id);
-        self.session.touch();
-        self.session.task_done();
+        self.session.work.touch();
+        self.session.work.task_done();
     }
 }
 
 impl SessionInner {
-    pub(crate) fn spawn_task(
+    pub(super) fn spawn_task(
         self: &Arc<Self>,
         handler: &'static str,
         call: Background,
         supersede_key: Option<String>,
     ) -> Result<TaskId, Error> {
-        let id = TaskId(self.tasks.next_id.fetch_add(1, Ordering::Relaxed) + 1);
+        let id = self.tasks.next_id();
         let cancelled = Arc::new(AtomicBool::new(false));
         let future = call(TaskCore {
-            session: Arc::clone(self),
+            host: Box::new(SessionHandle::from(Arc::clone(self))),
             id,
             handler,
             cancelled: Arc::clone(&cancelled),
@@ -115,21 +59,16 @@ impl SessionInner {
         {
             // Superseding and registering under one lock, so two starts
             // racing on different threads still leave one instance running.
-            let mut running = lock(&self.tasks.running);
+            let mut running = self.tasks.lock();
             metrics::counter!("stateside_tasks_started_total", "handler" => handler).increment(1);
             if let Some(key) = &supersede_key {
-                let superseded: Vec<TaskId> = running
-                    .iter()
-                    .filter(|(_, task)| task.supersede_key.as_ref() == Some(key))
-                    .map(|(&id, _)| id)
-                    .collect();
-                for old in superseded {
-                    if let Some(task) = running.remove(&old) {
+                for old in running.with_key(key) {
+                    if let Some(task) = running.remove(old) {
                         self.stop(task);
                     }
                 }
             }
-            let limit = self.config.max_tasks_per_session;
+            let limit = self.shared.config.max_tasks_per_session;
             if running.len() >= limit {
                 return Err(Error::TooManyTasks { limit });
             }
@@ -145,7 +84,7 @@ impl SessionInner {
                 },
             );
         }
-        self.task_added();
+        self.work.task_added();
         let slot = Slot {
             session: Arc::clone(self),
             id,
@@ -165,7 +104,7 @@ impl SessionInner {
             }
             .instrument(span),
         );
-        match lock(&self.tasks.running).get_mut(&id) {
+        match self.tasks.lock().get_mut(id) {
             Some(task) => task.abort = Some(join.abort_handle()),
             // Cancelled before it got its handle (or already over): stop it.
             None => join.abort(),
@@ -175,7 +114,7 @@ impl SessionInner {
 
     /// Starts a task for an event (a client's, with its seq, or a chained
     /// one) and acknowledges it, or tells the client why it did not start.
-    pub(crate) fn start_for_event(
+    pub(super) fn start_for_event(
         self: &Arc<Self>,
         seq: Option<u64>,
         handler: &'static str,
@@ -192,14 +131,26 @@ impl SessionInner {
         match (seq, failure) {
             (Some(seq), failure) => self.publish_applied(seq, failure),
             (None, Some(failure)) => {
-                lock(&self.outbox).publish(Vec::new(), Vec::new(), Some(failure))
+                self.publishing
+                    .outbox()
+                    .publish(Vec::new(), Vec::new(), Some(failure))
             }
             (None, None) => {}
         }
     }
 
+    /// Queues a job for a task, unless the task was cancelled: decided under
+    /// the outbox lock, like [`settle`](Self::settle), so that nothing a
+    /// task sends gets through once its cancel has returned.
+    pub(super) fn enqueue_unless_cancelled(&self, job: Job, cancelled: &AtomicBool) {
+        let _outbox = self.publishing.outbox();
+        if !cancelled.load(Ordering::SeqCst) {
+            self.work.enqueue(job);
+        }
+    }
+
     /// Stops a task at its next await. Returns whether it was running.
-    pub(crate) fn cancel(&self, id: TaskId) -> bool {
+    pub(super) fn cancel(&self, id: TaskId) -> bool {
         let Some(task) = self.tasks.remove(id) else {
             return false;
         };
@@ -210,7 +161,7 @@ impl SessionInner {
     fn stop(&self, task: Running) {
         {
             // See `SessionInner::settle`: the flag is read under this lock.
-            let _outbox = lock(&self.outbox);
+            let _outbox = self.publishing.outbox();
             task.cancelled.store(true, Ordering::SeqCst);
         }
         if let Some(abort) = task.abort {

@@ -7,28 +7,28 @@
 //! still applied once. A client's acks come back on its stream, from the
 //! owner's saves, exactly as on one instance.
 
-use std::{
-    sync::{Arc, Weak},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use stateside_wire::ClientEvent;
 use tokio::sync::{Notify, mpsc};
 
 use super::{RedisStore, key, scripts};
-use crate::{Error, SessionHandle, SessionToken, session::SessionInner};
+use crate::{
+    error::Error,
+    session::{Forward, SessionHandle, WeakSession},
+    token::SessionToken,
+};
 
 /// The most events taken from an inbox in one round trip.
 const DRAIN_BATCH: usize = 256;
 
 /// A follower's way to the owner. Events leave in the order submitted.
-#[derive(Clone)]
-pub(crate) struct Forwarder {
+pub(super) struct Forwarder {
     events: mpsc::UnboundedSender<ClientEvent>,
 }
 
-impl Forwarder {
-    pub(crate) fn send(&self, event: ClientEvent) {
+impl Forward for Forwarder {
+    fn send(&self, event: ClientEvent) {
         // The sending task lives as long as this sender.
         let _ = self.events.send(event);
     }
@@ -37,7 +37,7 @@ impl Forwarder {
 impl RedisStore {
     /// A forwarder for `token`: a task that pushes what it is given to the
     /// inbox, and pokes the lease keeper when nobody owns the session.
-    pub(crate) fn forwarder(self: &Arc<Self>, token: SessionToken) -> Forwarder {
+    pub(super) fn forwarder(self: &Arc<Self>, token: SessionToken) -> Forwarder {
         let (events, mut queue) = mpsc::unbounded_channel::<ClientEvent>();
         let redis = Arc::downgrade(self);
         let mut commands = self.commands.clone();
@@ -82,7 +82,7 @@ impl RedisStore {
         self: &Arc<Self>,
         token: SessionToken,
         wake: Arc<Notify>,
-        session: Weak<SessionInner>,
+        session: WeakSession,
     ) {
         let redis = Arc::downgrade(self);
         // Anything forwarded before this owner subscribed is drained too.
@@ -102,10 +102,7 @@ impl RedisStore {
                 if redis.lease_of(&token).is_none() {
                     break;
                 }
-                if !redis
-                    .drain_once(&token, SessionHandle { inner: session })
-                    .await
-                {
+                if !redis.drain_once(&token, session).await {
                     wake.notify_one();
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }

@@ -1,0 +1,126 @@
+//! The engine over time: freeing idle sessions, and the two steps of a
+//! shutdown.
+
+use std::{
+    pin::pin,
+    sync::{Arc, atomic::Ordering},
+    time::Duration,
+};
+
+use tokio::time::Instant;
+
+use super::{Durable, Engine};
+use crate::session::SessionHandle;
+
+impl Engine {
+    /// Frees idle sessions; returns how many. A session with a running
+    /// task, queued events or a connected tab is never idle.
+    pub fn expire_idle(&self) -> usize {
+        let now = Instant::now();
+        let expired = self
+            .inner
+            .registry
+            .remove_where(|session| session.try_expire(now));
+        let count = expired.len();
+        if expired.is_empty() {
+            return count;
+        }
+        match &self.inner.durable {
+            Some(Durable::Store(store)) => {
+                let store = Arc::clone(store);
+                tokio::task::spawn_blocking(move || {
+                    for token in &expired {
+                        if let Err(error) = store.remove(token) {
+                            tracing::warn!(%error, "could not remove an expired session");
+                        }
+                    }
+                });
+            }
+            // The record stays for another instance (Redis expires it after
+            // the idle TTL); only the lease is given up.
+            #[cfg(feature = "redis")]
+            Some(Durable::Redis(redis)) => {
+                let redis = Arc::clone(redis);
+                tokio::spawn(async move {
+                    for token in &expired {
+                        if let Err(error) = redis.leave(token).await {
+                            tracing::warn!(%error, "could not release an expired session");
+                        }
+                    }
+                });
+            }
+            None => {}
+        }
+        count
+    }
+
+    /// Runs [`expire_idle`](Self::expire_idle) periodically, for as long as
+    /// the engine exists.
+    pub fn spawn_expiry(&self) {
+        let engine = Arc::downgrade(&self.inner);
+        let period = (self.config().idle_ttl / 4).max(Duration::from_millis(10));
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            loop {
+                ticks.tick().await;
+                let Some(inner) = engine.upgrade() else {
+                    return;
+                };
+                let freed = Engine { inner }.expire_idle();
+                if freed > 0 {
+                    tracing::debug!(freed, "expired idle sessions");
+                }
+            }
+        });
+    }
+
+    /// False once [`close`](Self::close) has been called.
+    pub fn is_accepting(&self) -> bool {
+        !self.inner.registry.shared().closing.load(Ordering::SeqCst)
+    }
+
+    /// First step of a shutdown: refuse new events and end every stream, so
+    /// the HTTP server's graceful shutdown is not held open by them.
+    pub fn close(&self) {
+        let registry = &self.inner.registry;
+        registry.shared().closing.store(true, Ordering::SeqCst);
+        for session in registry.all() {
+            session.close_streams();
+        }
+    }
+
+    /// Second step: waits up to `grace` for queued events and running tasks
+    /// to finish, then cancels what is left: running tasks, the running
+    /// foreground handler (its unpublished changes roll back) and the events
+    /// queued behind it. Returns whether all finished.
+    pub async fn drain(&self, grace: Duration) -> bool {
+        let deadline = Instant::now() + grace;
+        let census = Arc::clone(&self.inner.registry.shared().census);
+        loop {
+            // Listening before looking, so a session that goes quiet in
+            // between still wakes this loop.
+            let mut quiet = pin!(census.quiet().notified());
+            quiet.as_mut().enable();
+            let busy: Vec<_> = self
+                .inner
+                .registry
+                .all()
+                .into_iter()
+                .filter(|session| !session.is_quiet())
+                .collect();
+            if busy.is_empty() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(sessions = busy.len(), "grace period over; cancelling tasks");
+                busy.iter().for_each(SessionHandle::stop);
+                return false;
+            }
+            drop(busy);
+            tokio::select! {
+                () = quiet => {}
+                () = tokio::time::sleep_until(deadline) => {}
+            }
+        }
+    }
+}

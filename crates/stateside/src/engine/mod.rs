@@ -1,0 +1,162 @@
+//! The engine: every live session of one server process, by token, and the
+//! one way to open or find a session.
+
+mod lifecycle;
+
+use std::sync::Arc;
+
+#[cfg(feature = "redis")]
+use crate::cluster::RedisStore;
+use crate::{
+    app::App,
+    census::{Census, EngineStats},
+    config::Config,
+    error::Error,
+    registry::Registry,
+    session::{Role, SessionHandle, Shared},
+    store::{Store, StoreError, persister::Persister, record::StoredSession},
+    token::SessionToken,
+};
+
+/// How far a restored session's version jumps (see [`Engine::resume`]).
+const RESTORED_VERSION_GAP: u64 = 1 << 32;
+
+/// All sessions of the process. Cheap to clone: an `Arc` inside.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    registry: Arc<Registry>,
+    /// Where sessions outlive the process, or `None` for memory only.
+    durable: Option<Durable>,
+}
+
+/// A durable backend: a plain [`Store`], or Redis shared with other
+/// processes.
+enum Durable {
+    Store(Arc<dyn Store>),
+    #[cfg(feature = "redis")]
+    Redis(Arc<RedisStore>),
+}
+
+impl Engine {
+    /// An engine whose sessions live in memory only.
+    pub fn new(app: App, config: Config) -> Self {
+        Self::build(Self::shared(app, config), None, None)
+    }
+
+    /// An engine whose sessions are saved to `store` and come back from it
+    /// after a restart. Must be called inside a tokio runtime.
+    pub fn with_store(app: App, config: Config, store: Arc<dyn Store>) -> Self {
+        let persister = Persister::spawn(Arc::clone(&store));
+        Self::build(
+            Self::shared(app, config),
+            Some(persister),
+            Some(Durable::Store(store)),
+        )
+    }
+
+    /// An engine that is one of several processes sharing sessions through
+    /// Redis (see [`RedisStore`]). Must be called inside a tokio runtime.
+    #[cfg(feature = "redis")]
+    pub fn with_redis(app: App, config: Config, redis: RedisStore) -> Self {
+        let redis = redis.start(config.idle_ttl);
+        let persister = Persister::spawn(Arc::clone(&redis));
+        let engine = Self::build(
+            Self::shared(app, config),
+            Some(persister),
+            Some(Durable::Redis(Arc::clone(&redis))),
+        );
+        redis.spawn_keeper(Arc::downgrade(&engine.inner.registry));
+        engine
+    }
+
+    fn shared(app: App, config: Config) -> Shared {
+        Shared {
+            app: Arc::new(app),
+            config: Arc::new(config),
+            closing: Arc::default(),
+            census: Arc::new(Census::default()),
+        }
+    }
+
+    fn build(shared: Shared, persister: Option<Persister>, durable: Option<Durable>) -> Self {
+        Self {
+            inner: Arc::new(EngineInner {
+                registry: Arc::new(Registry::new(shared, persister)),
+                durable,
+            }),
+        }
+    }
+
+    /// The settings the engine runs with.
+    pub fn config(&self) -> &Config {
+        &self.inner.registry.shared().config
+    }
+
+    /// A new session with a fresh random token, for a new tab, unless the
+    /// process is at its session limit.
+    pub fn open(&self) -> Result<SessionHandle, Error> {
+        let registry = &self.inner.registry;
+        let limit = registry.shared().config.max_sessions;
+        if registry.len() >= limit {
+            return Err(Error::TooManySessions { limit });
+        }
+        #[cfg(feature = "redis")]
+        if let Some(Durable::Redis(redis)) = &self.inner.durable {
+            return Ok(redis.open(registry));
+        }
+        let token = SessionToken::random();
+        Ok(registry.start(token, StoredSession::default(), Role::Alone))
+    }
+
+    /// The session with `token`: from memory or, failing that, from the
+    /// store. After a restart, this is how a returning tab gets its session
+    /// back; with Redis, how a tab finds a session another instance runs.
+    pub async fn resume(&self, token: &SessionToken) -> Result<Option<SessionHandle>, StoreError> {
+        let registry = &self.inner.registry;
+        if let Some(session) = registry.get(token) {
+            return Ok(Some(session));
+        }
+        let store = match &self.inner.durable {
+            None => return Ok(None),
+            #[cfg(feature = "redis")]
+            Some(Durable::Redis(redis)) => return redis.join_session(registry, token).await,
+            Some(Durable::Store(store)) => store,
+        };
+        let (store, key) = (Arc::clone(store), *token);
+        let loaded = tokio::task::spawn_blocking(move || store.load(&key))
+            .await
+            .map_err(StoreError::new)??;
+        let Some(bytes) = loaded else {
+            return Ok(None);
+        };
+        let mut stored = StoredSession::decode(&bytes)?;
+        // Updates are streamed before they are saved, so a tab may hold
+        // versions past the stored one that a crash erased. Restarting the
+        // numbering far above them makes every such tab resync from a
+        // snapshot instead of taking new updates onto a copy they never had.
+        stored.version += RESTORED_VERSION_GAP;
+        // Another request may have restored it while we read: then that
+        // copy is the one.
+        Ok(Some(registry.start(*token, stored, Role::Alone)))
+    }
+
+    /// Whether this process has the session in memory now, without looking
+    /// in the store.
+    pub fn holds(&self, token: &SessionToken) -> bool {
+        self.inner.registry.get(token).is_some()
+    }
+
+    /// Live sessions in this process.
+    pub fn session_count(&self) -> usize {
+        self.inner.registry.len()
+    }
+
+    /// Live sessions and their running background tasks, for monitoring.
+    pub fn stats(&self) -> EngineStats {
+        self.inner.registry.shared().census.stats()
+    }
+}

@@ -1,0 +1,96 @@
+//! The live sessions of one process, by token, and what a new one is made
+//! from. The engine and the cluster code both find, start and drop
+//! sessions through it, which is what lets the cluster code sit below the
+//! engine instead of reaching into it.
+
+use std::{collections::HashMap, sync::Mutex};
+
+use crate::{
+    mutex::lock,
+    session::{Origin, Role, SessionHandle, Shared},
+    store::{persister::Persister, record::StoredSession},
+    token::SessionToken,
+};
+
+pub(crate) struct Registry {
+    shared: Shared,
+    /// Saves to the durable store, if the engine has one.
+    persister: Option<Persister>,
+    sessions: Mutex<HashMap<SessionToken, SessionHandle>>,
+}
+
+impl Registry {
+    pub(crate) fn new(shared: Shared, persister: Option<Persister>) -> Self {
+        Self {
+            shared,
+            persister,
+            sessions: Mutex::default(),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    pub(crate) fn get(&self, token: &SessionToken) -> Option<SessionHandle> {
+        lock(&self.sessions).get(token).cloned()
+    }
+
+    /// Starts a session and lists it. If another request listed one with
+    /// this token meanwhile, that one is kept and returned instead.
+    pub(crate) fn start(
+        &self,
+        token: SessionToken,
+        stored: StoredSession,
+        role: Role,
+    ) -> SessionHandle {
+        let mut sessions = lock(&self.sessions);
+        if let Some(session) = sessions.get(&token) {
+            return session.clone();
+        }
+        let persister = self.persister.clone().filter(|_| role.saves());
+        let origin = Origin {
+            stored,
+            persister,
+            role,
+        };
+        let session = SessionHandle::start(token, self.shared.clone(), origin);
+        sessions.insert(token, session.clone());
+        self.shared.census.session_added();
+        session
+    }
+
+    /// Unlists a session and ends its streams.
+    #[cfg(feature = "redis")]
+    pub(crate) fn remove(&self, token: &SessionToken) -> Option<SessionHandle> {
+        let session = lock(&self.sessions).remove(token)?;
+        self.shared.census.session_removed();
+        session.close_streams();
+        Some(session)
+    }
+
+    /// Unlists the sessions `expire` picks; returns their tokens.
+    pub(crate) fn remove_where(
+        &self,
+        mut expire: impl FnMut(&SessionHandle) -> bool,
+    ) -> Vec<SessionToken> {
+        let mut expired = Vec::new();
+        lock(&self.sessions).retain(|token, session| {
+            let remove = expire(session);
+            if remove {
+                expired.push(*token);
+                self.shared.census.session_removed();
+            }
+            !remove
+        });
+        expired
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.sessions).len()
+    }
+
+    pub(crate) fn all(&self) -> Vec<SessionHandle> {
+        lock(&self.sessions).values().cloned().collect()
+    }
+}

@@ -1,0 +1,106 @@
+//! [`SessionHandle`]: what the engine, a transport, the store and the
+//! cluster code may do with a session, and nothing more.
+
+use std::sync::Arc;
+
+use stateside_wire::ClientEvent;
+use tokio::time::Instant;
+
+use super::inner::SessionInner;
+use crate::{
+    error::Error,
+    state_map::SessionState,
+    task_id::{TaskId, TaskInfo},
+    token::SessionToken,
+    transport::{Submitted, Subscription},
+};
+
+/// A handle to a live session. Cloning is an `Arc` increment; the session
+/// lives while the engine or any handle, task or running handler holds it.
+#[derive(Clone)]
+pub struct SessionHandle {
+    pub(super) inner: Arc<SessionInner>,
+}
+
+impl From<Arc<SessionInner>> for SessionHandle {
+    fn from(inner: Arc<SessionInner>) -> Self {
+        Self { inner }
+    }
+}
+
+impl SessionHandle {
+    /// The session's token.
+    pub fn token(&self) -> SessionToken {
+        self.inner.token
+    }
+
+    /// Takes one client event. It is decoded now, so a bad event is refused
+    /// to its sender; its seq still counts as used, so later events flow.
+    pub fn submit(&self, event: ClientEvent) -> Result<Submitted, Error> {
+        self.inner.submit(event)
+    }
+
+    /// Opens a stream for a client that last applied version `since`.
+    pub fn subscribe(&self, since: Option<u64>) -> Subscription {
+        self.inner.work.touch();
+        self.inner.publishing.outbox().subscribe(since)
+    }
+
+    /// The seq this session expects next from its client (on a follower,
+    /// as far as the owner's saved acks tell).
+    pub fn next_seq(&self) -> u64 {
+        self.inner.next_seq()
+    }
+
+    /// The document version clients have been sent.
+    pub fn version(&self) -> u64 {
+        self.inner.publishing.outbox().version()
+    }
+
+    /// The background tasks running in this session.
+    pub fn tasks(&self) -> Vec<TaskInfo> {
+        self.inner.tasks.list()
+    }
+
+    /// Stops a background task at its next await. Returns whether it was
+    /// running.
+    pub fn cancel(&self, id: TaskId) -> bool {
+        self.inner.cancel(id)
+    }
+
+    /// Reads the current value of a state, waiting for the lock like
+    /// anyone else. For tests, tools and server-side rendering.
+    ///
+    /// # Panics
+    ///
+    /// When called from inside a handler or lock section of this session:
+    /// it would wait for itself.
+    pub async fn read<S: SessionState, R>(&self, read: impl FnOnce(&S) -> R) -> R {
+        let mut states = self.inner.lock.acquire("read").await;
+        read(states.get::<S>())
+    }
+
+    /// Nothing queued, nothing running: no foreground event and no task.
+    pub fn is_quiet(&self) -> bool {
+        self.inner.work.is_quiet()
+    }
+
+    pub(crate) fn close_streams(&self) {
+        self.inner.publishing.outbox().close_streams();
+    }
+
+    /// The end of a shutdown's grace: cancels every task, and drops the
+    /// running foreground handler (its unpublished changes roll back) with
+    /// everything still queued behind it.
+    pub(crate) fn stop(&self) {
+        for task in self.inner.tasks.list() {
+            self.inner.cancel(task.id);
+        }
+        self.inner.work.abort();
+    }
+
+    /// Marks the session expired if it is idle (see `SessionInner::try_expire`).
+    pub(crate) fn try_expire(&self, now: Instant) -> bool {
+        self.inner.try_expire(now)
+    }
+}

@@ -1,0 +1,58 @@
+//! The session as handler code sees it: the [`Host`] behind every `Cx` and
+//! `Task`.
+
+use std::sync::atomic::AtomicBool;
+
+use serde_json::Value;
+
+use super::handle::SessionHandle;
+use crate::{
+    call::{Background, Host, Job, Prepared},
+    census::EngineStats,
+    error::Error,
+    lock::SessionLock,
+    section::{Outcome, Settle},
+    state_map::StateMap,
+    task_id::{TaskId, TaskInfo},
+};
+
+impl Settle for SessionHandle {
+    fn settle(&self, states: &mut StateMap, outcome: Outcome<'_>) -> bool {
+        self.inner.settle(states, outcome)
+    }
+}
+
+impl Host for SessionHandle {
+    fn lock(&self) -> &SessionLock {
+        &self.inner.lock
+    }
+
+    fn prepare(&self, handler: &str, args: Value) -> Result<Prepared, Error> {
+        self.inner.shared.app.prepare(handler, args)
+    }
+
+    fn start(
+        &self,
+        handler: &'static str,
+        call: Background,
+        supersede_key: Option<String>,
+    ) -> Result<TaskId, Error> {
+        self.inner.spawn_task(handler, call, supersede_key)
+    }
+
+    fn enqueue_unless_cancelled(&self, job: Job, cancelled: &AtomicBool) {
+        self.inner.enqueue_unless_cancelled(job, cancelled);
+    }
+
+    fn tasks(&self) -> Vec<TaskInfo> {
+        self.inner.tasks.list()
+    }
+
+    fn cancel(&self, id: TaskId) -> bool {
+        self.inner.cancel(id)
+    }
+
+    fn engine_stats(&self) -> EngineStats {
+        self.inner.shared.census.stats()
+    }
+}

@@ -1,0 +1,66 @@
+//! How a session starts.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::{
+    actor,
+    handle::SessionHandle,
+    inner::{Origin, Role, SessionInner, Shared},
+    intake::Intake,
+    publishing::Publishing,
+    task_table::TaskTable,
+    work::Work,
+};
+use crate::{lock::SessionLock, outbox::Outbox, state_map::StateMap, token::SessionToken};
+
+impl SessionHandle {
+    /// Starts a session: its actor, and its parts as `origin` has them.
+    pub(crate) fn start(token: SessionToken, shared: Shared, origin: Origin) -> Self {
+        let Origin {
+            stored,
+            persister,
+            role,
+        } = origin;
+        let (relay, forward) = match role {
+            Role::Alone => (false, None),
+            #[cfg(feature = "redis")]
+            Role::Owner => (true, None),
+            #[cfg(feature = "redis")]
+            Role::Follower(forward) => (false, Some(forward)),
+        };
+        // A follower's acks, like a durable owner's, wait for the saved record.
+        let durable = persister.is_some() || forward.is_some();
+        let config = &shared.config;
+        let (mailbox, receiver) = mpsc::unbounded_channel();
+        // The actor holds a weak reference: it can take a job only once this
+        // `Arc` exists, since jobs arrive through it.
+        let inner = Arc::new_cyclic(|session| SessionInner {
+            token,
+            intake: Intake::new(config.seq_window, stored.applied_through, forward),
+            lock: SessionLock::new(
+                config.lock_hold_warning,
+                StateMap::restored(stored.document.clone()),
+            ),
+            publishing: Publishing::new(
+                Outbox::new(
+                    config.replay_ring,
+                    config.stream_buffer,
+                    stored,
+                    durable,
+                    relay,
+                ),
+                persister,
+            ),
+            tasks: TaskTable::new(Arc::clone(&shared.census)),
+            work: Work::new(
+                mailbox,
+                tokio::spawn(actor::run(receiver, session.clone())).abort_handle(),
+                Arc::clone(&shared.census),
+            ),
+            shared: shared.clone(),
+        });
+        Self::from(inner)
+    }
+}

@@ -1,0 +1,135 @@
+//! A client event's way in: refused, forwarded, held for a gap, or sent on
+//! to the queue or a new task in seq order.
+
+use std::sync::{Arc, atomic::Ordering};
+
+use stateside_wire::{ClientEvent, Notice};
+
+use super::{inner::SessionInner, intake::Decoded};
+use crate::{
+    call::{Call, Job, Prepared},
+    error::Error,
+    mutex::lock,
+    sequencer::Offer,
+    transport::Submitted,
+};
+
+impl SessionInner {
+    /// Takes one client event. It is decoded now, so a bad event is refused
+    /// to its sender; its seq still counts as used, so later events flow.
+    pub(super) fn submit(self: &Arc<Self>, event: ClientEvent) -> Result<Submitted, Error> {
+        if self.shared.closing.load(Ordering::Relaxed) {
+            return Err(Error::ShuttingDown);
+        }
+        if let Some(forward) = &self.intake.forward {
+            // The owner sequences it; its ack comes back on the stream.
+            self.work.touch();
+            forward.send(event);
+            return Ok(Submitted::Accepted);
+        }
+        let prepared = self.shared.app.prepare(&event.handler, event.args);
+        let refusal = prepared.as_ref().err().cloned();
+        let mut sequencer = lock(&self.intake.sequencer);
+        if self.intake.is_expired() {
+            return Err(Error::UnknownSession);
+        }
+        self.work.touch();
+        let waiting = self.work.queued() + sequencer.held();
+        if waiting >= self.shared.config.queue_limit {
+            return Err(Error::Busy { waiting });
+        }
+        let submitted = match sequencer.offer(event.seq, prepared)? {
+            Offer::Duplicate => Submitted::Duplicate,
+            Offer::Held => {
+                self.watch_gap(sequencer.next());
+                Submitted::Held
+            }
+            Offer::Ready(ready) => {
+                for (seq, prepared) in ready {
+                    self.dispatch(seq, prepared);
+                }
+                Submitted::Accepted
+            }
+        };
+        drop(sequencer);
+        match refusal {
+            Some(error) if submitted != Submitted::Duplicate => Err(error),
+            _ => Ok(submitted),
+        }
+    }
+
+    /// Events after `missing` are held. If it has not come when the timeout
+    /// fires, the client is told to resend. One watch at a time.
+    fn watch_gap(self: &Arc<Self>, missing: u64) {
+        if !self.intake.claim_gap_watch() {
+            return;
+        }
+        let session = Arc::downgrade(self);
+        let timeout = self.shared.config.gap_timeout;
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let Some(session) = session.upgrade() else {
+                return;
+            };
+            session.intake.release_gap_watch();
+            let sequencer = lock(&session.intake.sequencer);
+            let (next, held) = (sequencer.next(), sequencer.held());
+            drop(sequencer);
+            if held > 0 && next == missing {
+                tracing::debug!(missing, held, "asking the client to resend");
+                session.publishing.outbox().request_resend(missing);
+                session.persist();
+            } else if held > 0 {
+                session.watch_gap(next);
+            }
+        });
+    }
+
+    /// Sends a sequenced event on its way. Called in seq order, under the
+    /// sequencer's mutex, so the mailbox sees events in seq order too.
+    fn dispatch(self: &Arc<Self>, seq: u64, prepared: Decoded) {
+        match prepared {
+            Ok(Prepared {
+                handler,
+                call: Call::Background(call),
+                supersede_key,
+            }) => {
+                self.start_for_event(Some(seq), handler, call, supersede_key);
+            }
+            Ok(prepared) => self.work.enqueue(Job {
+                seq: Some(seq),
+                prepared,
+            }),
+            Err(error) => {
+                let notice = Notice {
+                    handler: error.handler().unwrap_or_default().to_owned(),
+                    message: error.to_string(),
+                };
+                self.publish_applied(seq, Some(notice));
+            }
+        }
+    }
+
+    /// The seq this session expects next from its client (on a follower,
+    /// as far as the owner's saved acks tell).
+    pub(super) fn next_seq(&self) -> u64 {
+        if self.intake.forward.is_some() {
+            return self.publishing.outbox().acked() + 1;
+        }
+        lock(&self.intake.sequencer).next()
+    }
+
+    /// Marks the session expired if it is idle: nothing running, nothing
+    /// queued, nobody listening, and no activity for `idle_ttl`. Decided
+    /// under the sequencer's mutex, so no event can slip in meanwhile.
+    pub(super) fn try_expire(&self, now: tokio::time::Instant) -> bool {
+        let _sequencer = lock(&self.intake.sequencer);
+        let idle = self.work.is_quiet()
+            && !self.publishing.outbox().has_subscribers()
+            && now.duration_since(self.work.last_active()) >= self.shared.config.idle_ttl;
+        if idle {
+            self.intake.expire();
+        }
+        idle
+    }
+}
