@@ -8,6 +8,7 @@ use stateside_wire::{Document, testing::Mirror};
 use std::sync::Arc;
 use tokio::sync::broadcast::{Receiver, error::TryRecvError};
 
+/// One client's copy of the session and its live feed.
 pub struct Follower {
     mirror: Mirror,
     live: Receiver<Arc<ServerMessage>>,
@@ -33,6 +34,7 @@ impl Follower {
         (follower, subscription.backlog)
     }
 
+    /// The client's copy as it stands.
     pub fn document(&self) -> &Document {
         self.mirror.document()
     }

@@ -1,6 +1,10 @@
-//! The server functions that carry events up. Their requests, replies and
-//! errors are the wire crate's [`protocol`](stateside_wire::SessionInfo)
-//! types, so every client reads them the same way.
+//! The server functions that open a session and carry events up.
+//!
+//! Their replies and errors are the wire crate's protocol types
+//! ([`SessionInfo`], [`Receipt`], [`ProtocolError`]), which every other
+//! client (the load generator, the protocol tests) reads too; the error is
+//! typed so that the browser tells a lost session from a failed call
+//! without reading messages.
 
 use leptos::{prelude::*, server_fn::codec::Json};
 use stateside_wire::{ClientEvent, ProtocolError, Receipt, SessionInfo};
@@ -10,7 +14,10 @@ use stateside_wire::{ClientEvent, ProtocolError, Receipt, SessionInfo};
 /// Served at [`OPEN_PATH`](stateside_wire::OPEN_PATH); its arguments are an
 /// [`OpenRequest`](stateside_wire::OpenRequest).
 #[server(prefix = "/stateside", endpoint = "open")]
-pub async fn open_session(resume: Option<String>) -> Result<SessionInfo, ProtocolError> {
+pub async fn open_session(
+    /// The token the tab held, if any.
+    resume: Option<String>,
+) -> Result<SessionInfo, ProtocolError> {
     let engine = engine().await.map_err(no_engine)?;
     let existing = match resume.and_then(|token| token.parse().ok()) {
         Some(token) => engine.resume(&token).await.map_err(store_failed)?,
@@ -32,7 +39,9 @@ pub async fn open_session(resume: Option<String>) -> Result<SessionInfo, Protoco
 /// [`SendRequest`](stateside_wire::SendRequest).
 #[server(prefix = "/stateside", endpoint = "send", input = Json)]
 pub async fn send_events(
+    /// The session the events belong to.
     token: String,
+    /// Events in seq order.
     events: Vec<ClientEvent>,
 ) -> Result<Vec<Receipt>, ProtocolError> {
     let engine = engine().await.map_err(no_engine)?;

@@ -13,7 +13,7 @@
 //!   moves it.
 //! - `handler`: typed handler names, so a call cannot misspell one.
 //! - `state`: the trait every piece of session state implements.
-//! - [`testing`] (feature `testing`): a copy that checks every message is
+//! - `testing` (feature `testing`): a copy that checks every message is
 //!   exact, for tests, fuzzing and the load generator.
 
 #![warn(missing_docs)]
