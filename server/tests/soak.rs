@@ -57,7 +57,9 @@ async fn soak() {
                 }
                 let acked = tab.next_seq - 1;
                 if tab
-                    .try_until(Duration::from_secs(10), |tab| tab.document().acked() >= acked)
+                    .try_until(Duration::from_secs(10), |tab| {
+                        tab.document().acked() >= acked
+                    })
                     .await
                     .is_err()
                 {

@@ -85,7 +85,11 @@ impl Mirror {
     pub fn apply(&mut self, message: &ServerMessage) -> Result<bool, Violation> {
         let have = self.document.version();
         if let ServerMessage::Update(update) = message {
-            let expected = if update.ops.is_empty() { have } else { have + 1 };
+            let expected = if update.ops.is_empty() {
+                have
+            } else {
+                have + 1
+            };
             if update.version != expected {
                 let (have, got) = (have, update.version);
                 return Err(if update.ops.is_empty() {
@@ -143,10 +147,22 @@ mod tests {
         mirror.apply(&update(1, 3, true)).unwrap();
         let before = mirror.clone();
         for (message, violation) in [
-            (update(1, 3, true), Violation::NotNextVersion { have: 1, got: 1 }),
-            (update(3, 3, true), Violation::NotNextVersion { have: 1, got: 3 }),
-            (update(2, 3, false), Violation::UnversionedMoved { have: 1, got: 2 }),
-            (update(1, 2, false), Violation::AckWentBack { have: 3, got: 2 }),
+            (
+                update(1, 3, true),
+                Violation::NotNextVersion { have: 1, got: 1 },
+            ),
+            (
+                update(3, 3, true),
+                Violation::NotNextVersion { have: 1, got: 3 },
+            ),
+            (
+                update(2, 3, false),
+                Violation::UnversionedMoved { have: 1, got: 2 },
+            ),
+            (
+                update(1, 2, false),
+                Violation::AckWentBack { have: 3, got: 2 },
+            ),
         ] {
             assert_eq!(mirror.apply(&message), Err(violation));
             assert_eq!(mirror, before, "a violation changes nothing");
