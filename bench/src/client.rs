@@ -1,26 +1,25 @@
 //! One browser tab speaking Stateside's protocol: `open_session`, events
-//! through `send_events`, and the SSE patch stream applied to a mirror of the
-//! document with the wire crate's own `Document`, exactly as the browser
-//! does. A gap or a patch that does not apply breaks the session, and the
-//! workload that used it reports itself inexact.
+//! through `send_events`, and the SSE patch stream applied to a copy of the
+//! document with the wire crate's own apply, as the browser does, through
+//! its checking `Mirror`. A repeated or skipped version, an ack going back,
+//! or a patch that does not apply breaks the session, and the workload that
+//! used it reports itself inexact.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::{Context, Result, anyhow, bail};
 use bytes::Bytes;
-use serde::Deserialize;
-use serde_json::{Value, json};
-use stateside_wire::{ClientEvent, Document, ServerMessage};
+use serde_json::Value;
+use stateside_wire::{
+    ClientEvent, OPEN_PATH, Receipt, SEND_PATH, STREAM_PATH, SendRequest, ServerMessage,
+    SessionInfo, testing::Mirror,
+};
 use tokio::{sync::watch, task::JoinHandle, time::Instant};
 
 use crate::{
     conn::{Conn, FORM, JSON, Pool},
     sse::Events,
 };
-
-const OPEN: &str = "/stateside/open";
-const SEND: &str = "/stateside/send";
-const STREAM: &str = "/stateside/stream";
 
 /// The bench state's handlers, as `app/src/bench.rs` names them.
 pub mod handler {
@@ -71,12 +70,6 @@ impl View {
     }
 }
 
-#[derive(Deserialize)]
-struct SessionInfo {
-    token: String,
-    next_seq: u64,
-}
-
 pub struct Session {
     token: String,
     posts: Arc<Pool>,
@@ -93,12 +86,12 @@ impl Session {
 
     /// Opens a session and its stream, and waits for the first snapshot.
     pub async fn open_with(addr: SocketAddr, posts: Arc<Pool>) -> Result<Self> {
-        let reply = posts.post(OPEN, FORM, Bytes::new()).await?;
+        let reply = posts.post(OPEN_PATH, FORM, Bytes::new()).await?;
         let info: SessionInfo = serde_json::from_slice(&reply)
             .with_context(|| format!("open_session replied {}", String::from_utf8_lossy(&reply)))?;
         let body = Conn::open(addr)
             .await?
-            .get(&format!("{STREAM}?token={}", info.token))
+            .get(&format!("{STREAM_PATH}?token={}", info.token))
             .await?;
         // The stream's connection lives on in hyper's task while its body does.
         let (publish, view) = watch::channel(View::new());
@@ -132,7 +125,7 @@ impl Session {
     /// Sends events in one request, as the browser client batches them;
     /// what the server answers `Busy` to is resent after a pause.
     pub async fn send_batch(&mut self, events: &[(&str, Value)]) -> Result<()> {
-        let mut events: Vec<ClientEvent> = events
+        let events = events
             .iter()
             .map(|(handler, args)| {
                 self.next_seq += 1;
@@ -143,20 +136,24 @@ impl Session {
                 }
             })
             .collect();
-        while !events.is_empty() {
-            let body = serde_json::to_vec(&json!({ "token": self.token, "events": events }))?;
-            let reply = self.posts.post(SEND, JSON, body.into()).await?;
-            let receipts: Vec<Value> = serde_json::from_slice(&reply)?;
+        let mut request = SendRequest {
+            token: self.token.clone(),
+            events,
+        };
+        while !request.events.is_empty() {
+            let body = serde_json::to_vec(&request)?;
+            let reply = self.posts.post(SEND_PATH, JSON, body.into()).await?;
+            let receipts: Vec<Receipt> = serde_json::from_slice(&reply)?;
             let mut taken = 0;
-            for receipt in &receipts {
-                match receipt.as_str() {
-                    Some("Accepted" | "Held" | "Duplicate") => taken += 1,
-                    Some("Busy") => break,
-                    _ => bail!("event refused: {receipt}"),
+            for receipt in receipts {
+                match receipt {
+                    Receipt::Accepted | Receipt::Held | Receipt::Duplicate => taken += 1,
+                    Receipt::Busy => break,
+                    Receipt::Refused(refusal) => bail!("event refused: {}", refusal.message),
                 }
             }
-            events.drain(..taken);
-            if !events.is_empty() {
+            request.events.drain(..taken);
+            if !request.events.is_empty() {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
         }
@@ -217,7 +214,7 @@ impl Drop for Session {
 
 /// Applies the stream to a mirror and publishes what it shows.
 async fn follow(mut events: Events, publish: watch::Sender<View>) {
-    let mut document = Document::default();
+    let mut mirror = Mirror::default();
     let broken = loop {
         let data = match events.next().await {
             Ok(Some(data)) => data,
@@ -228,10 +225,11 @@ async fn follow(mut events: Events, publish: watch::Sender<View>) {
             Ok(message) => message,
             Err(error) => break format!("unreadable message: {error}"),
         };
-        let before = document.version();
-        if let Err(error) = document.apply(&message) {
-            break error.to_string();
-        }
+        let moved = match mirror.apply(&message) {
+            Ok(moved) => moved,
+            Err(violation) => break violation.to_string(),
+        };
+        let document = mirror.document();
         let at = Instant::now();
         let bench = document.value().get("bench");
         let field = |name: &str| bench.and_then(|bench| bench.get(name));
@@ -239,7 +237,7 @@ async fn follow(mut events: Events, publish: watch::Sender<View>) {
         let last_seq = field("last_seq").and_then(Value::as_i64).unwrap_or(-1);
         let items = field("items").and_then(Value::as_array).map_or(0, Vec::len);
         let ops_bytes = match &message {
-            ServerMessage::Update(update) if document.version() != before => {
+            ServerMessage::Update(update) if moved => {
                 Some(serde_json::to_vec(&update.ops).map_or(0, |ops| ops.len()))
             }
             _ => None,

@@ -19,6 +19,7 @@ use hyper::{
     header::{CONTENT_TYPE, HOST},
 };
 use hyper_util::rt::TokioIo;
+use stateside_wire::ProtocolError;
 use tokio::{net::TcpStream, sync::Semaphore};
 
 pub const JSON: &str = "application/json";
@@ -42,7 +43,8 @@ impl Conn {
         Ok(Self { send })
     }
 
-    /// POSTs `body` and returns the response body; a non-2xx status is an error.
+    /// POSTs `body` and returns the response body; a non-2xx status is an
+    /// error, a [`ProtocolError`] when the server said why.
     pub async fn post(&mut self, path: &str, content_type: &str, body: Bytes) -> Result<Bytes> {
         let request = Request::post(path)
             .header(HOST, "127.0.0.1")
@@ -55,7 +57,8 @@ impl Conn {
             .with_context(|| format!("reading the reply to POST {path}"))
     }
 
-    /// GETs `path` and hands back the still-streaming body.
+    /// GETs `path` and hands back the still-streaming body; a non-2xx
+    /// status is an error, a [`ProtocolError`] when the server said why.
     pub async fn get(&mut self, path: &str) -> Result<Incoming> {
         let request = Request::get(path)
             .header(HOST, "127.0.0.1")
@@ -74,6 +77,10 @@ impl Conn {
         let status = response.status();
         if !status.is_success() {
             let body = response.into_body().collect().await?.to_bytes();
+            // A protocol refusal stays typed, for a caller to downcast.
+            if let Ok(refusal) = serde_json::from_slice::<ProtocolError>(&body) {
+                return Err(anyhow::Error::new(refusal).context(format!("{what}: {status}")));
+            }
             bail!("{what}: {status}: {}", String::from_utf8_lossy(&body));
         }
         Ok(response.into_body())

@@ -7,6 +7,7 @@ use std::{net::SocketAddr, time::Duration};
 use anyhow::Result;
 use futures::{StreamExt, future::try_join_all, stream};
 use serde_json::{Value, json};
+use stateside_wire::{ProtocolError, STREAM_PATH};
 use tokio::time::{Instant, sleep};
 
 use crate::{
@@ -390,8 +391,10 @@ async fn wait_until_expired(
         sleep(pause).await;
         let mut conn = Conn::open(addr).await?;
         while let Some(token) = left.first() {
-            match conn.get(&format!("/stateside/stream?token={token}")).await {
-                Err(error) if format!("{error:#}").contains("404") => left = &left[1..],
+            match conn.get(&format!("{STREAM_PATH}?token={token}")).await {
+                Err(error) if error.downcast_ref() == Some(&ProtocolError::UnknownSession) => {
+                    left = &left[1..]
+                }
                 // Alive: that request opened a stream, which the dropped
                 // connection closes again.
                 _ => break,

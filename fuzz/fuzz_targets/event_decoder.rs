@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use libfuzzer_sys::fuzz_target;
 use stateside::{Config, Error, transport::{ClientEvent, Submitted}};
 use stateside_fuzz::{
-    mirror::Mirror,
+    follower::Follower,
     rig::{NOTE, Pad, Rig},
 };
 use stateside_wire::Document;
@@ -38,7 +38,7 @@ fn config() -> Config {
 fuzz_target!(|data: &[u8]| {
     let rig = Rig::new(config());
     rig.runtime.block_on(async {
-        let (mut mirror, _) = Mirror::connect(&rig.session, Document::default(), None);
+        let (mut follower, _) = Follower::connect(&rig.session, Document::default(), None);
         // Seq -> the tag of a well-formed `NOTE`, for every seq the session took.
         let mut taken: BTreeMap<u64, Option<u64>> = BTreeMap::new();
         for line in data.split(|&byte| byte == b'\n').take(64) {
@@ -83,15 +83,15 @@ fuzz_target!(|data: &[u8]| {
         let pad = rig.session.read(|pad: &Pad| pad.clone()).await;
         assert_eq!(pad.notes, ran, "each taken note ran once, in seq order");
 
-        mirror.catch_up();
+        follower.catch_up();
         assert_eq!(
-            mirror.document.acked(),
+            follower.document().acked(),
             next - 1,
             "everything that ran is acked"
         );
         let mut fresh = Document::default();
         fresh.apply(&rig.fresh_snapshot()).unwrap();
-        assert_eq!(mirror.document.value(), fresh.value());
-        assert_eq!(mirror.document.version(), fresh.version());
+        assert_eq!(follower.document().value(), fresh.value());
+        assert_eq!(follower.document().version(), fresh.version());
     });
 });

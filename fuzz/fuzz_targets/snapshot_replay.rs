@@ -18,7 +18,7 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::json;
 use stateside::{Config, HandlerId, transport::{ClientEvent, ServerMessage}};
 use stateside_fuzz::{
-    mirror::Mirror,
+    follower::Follower,
     rig::{BUMP, FAIL, NOOP, NOTE, PUT, REMOVE, Rig},
 };
 use stateside_wire::Document;
@@ -84,9 +84,9 @@ struct Run<'a> {
     rig: &'a Rig,
     seq: u64,
     /// Subscribed first, never reconnects: `history[v]` is the document at v.
-    recorder: Mirror,
+    recorder: Follower,
     history: Vec<Document>,
-    clients: Vec<Mirror>,
+    clients: Vec<Follower>,
     ring: u64,
 }
 
@@ -130,7 +130,7 @@ impl Run<'_> {
                 (held, Some(since))
             }
         };
-        let (mirror, backlog) = Mirror::connect(&self.rig.session, held, since);
+        let (follower, backlog) = Follower::connect(&self.rig.session, held, since);
         let versions: Vec<(bool, u64)> = backlog
             .iter()
             .map(|message| match &**message {
@@ -153,7 +153,7 @@ impl Run<'_> {
             "since {since:?} at version {version}, ring {}",
             self.ring
         );
-        self.clients[client] = mirror;
+        self.clients[client] = follower;
     }
 
     fn check(&mut self) {
@@ -164,9 +164,9 @@ impl Run<'_> {
             .expect("a snapshot applies");
         for client in self.clients.iter_mut().chain([&mut self.recorder]) {
             client.catch_up();
-            assert_eq!(client.document.version(), fresh.version());
-            assert_eq!(client.document.value(), fresh.value());
-            assert_eq!(client.document.acked(), self.seq);
+            assert_eq!(client.document().version(), fresh.version());
+            assert_eq!(client.document().value(), fresh.value());
+            assert_eq!(client.document().acked(), self.seq);
         }
     }
 }
@@ -181,12 +181,12 @@ fuzz_target!(|input: Input| {
     };
     let rig = Rig::new(config);
     rig.runtime.block_on(async {
-        let connect = || Mirror::connect(&rig.session, Document::default(), None).0;
+        let connect = || Follower::connect(&rig.session, Document::default(), None).0;
         let (recorder, clients) = (connect(), vec![connect(), connect(), connect()]);
         let mut run = Run {
             rig: &rig,
             seq: 0,
-            history: vec![recorder.document.clone()],
+            history: vec![recorder.document().clone()],
             recorder,
             clients,
             ring,

@@ -15,7 +15,8 @@ use axum::{Extension, Router, http::StatusCode, middleware, routing::get, serve:
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 use stateside::Engine;
-use stateside_leptos::{api::STREAM_PATH, guard, stream::stream};
+use stateside_leptos::{guard, stream::stream};
+use stateside_wire::STREAM_PATH;
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 use tracing_subscriber::EnvFilter;
 

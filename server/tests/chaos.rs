@@ -41,7 +41,7 @@ use std::{
 
 use app::bench::{APPEND_ITEM, BG_INCREMENT, Bench, INCREMENT};
 use redis_server::RedisServer;
-use stateside_wire::ClientEvent;
+use stateside_wire::{ClientEvent, Receipt};
 use support::{Address, Instance, Lost, Tab};
 use tokio::time::{Instant, sleep, timeout};
 
@@ -99,7 +99,7 @@ impl Client {
     }
 
     fn acked(&self) -> u64 {
-        self.tab.document.acked()
+        self.tab.document().acked()
     }
 
     /// Sends every batch, each delivered (acknowledged) before the next.
@@ -136,22 +136,19 @@ impl Client {
     async fn try_deliver(&mut self) -> Result<(), Lost> {
         while !self.pending.is_empty() {
             let receipts = self.tab.try_send(&self.at, &self.pending).await?;
-            let Some(receipts) = receipts.as_array() else {
-                return Err(Lost::Refused(receipts));
-            };
-            if receipts.iter().any(|receipt| receipt == "Busy") {
+            if receipts.contains(&Receipt::Busy) {
                 sleep(Duration::from_millis(20)).await;
                 continue;
             }
             if let Some(refused) = receipts
                 .iter()
-                .find(|receipt| receipt["Refused"].is_string())
+                .find(|receipt| matches!(receipt, Receipt::Refused(_)))
             {
-                self.violation(format!("a good event was refused: {refused}"));
+                self.violation(format!("a good event was refused: {refused:?}"));
             }
             let last = self.pending.last().expect("not empty").seq;
             self.tab
-                .try_until(ACK_PATIENCE, |tab| tab.document.acked() >= last)
+                .try_until(ACK_PATIENCE, |tab| tab.document().acked() >= last)
                 .await?;
             let acked = self.acked();
             self.figures.acked.store(acked, Ordering::SeqCst);
@@ -186,7 +183,7 @@ impl Client {
                     next_seq - 1
                 ));
             }
-            let since = self.tab.document.version();
+            let since = self.tab.document().version();
             if self.tab.try_connect(&self.at, Some(since)).await.is_ok() {
                 return;
             }
@@ -214,7 +211,7 @@ impl Client {
         let mut fresh = Tab::join(&self.tab.token);
         fresh.connect(at, None).await;
         fresh.until(|fresh| !fresh.received.is_empty()).await;
-        let (copy, server) = (&self.tab.document, &fresh.document);
+        let (copy, server) = (self.tab.document(), fresh.document());
         // Equal content; the server's version may be ahead of the copy's,
         // as a restored session renumbers above anything a tab could hold.
         if copy.value() != server.value() || server.version() < copy.version() {
@@ -227,7 +224,7 @@ impl Client {
                 server.state::<Bench>().map(|b| (b.count, b.items.len())),
             ));
         }
-        let bench: Bench = fresh.document.state().expect("a bench state");
+        let bench: Bench = fresh.document().state().expect("a bench state");
         match self.kind {
             Kind::Counter if bench.count != self.figures.sent as i64 => self.violation(format!(
                 "{stage}: count {} after {} increments",
@@ -246,10 +243,10 @@ impl Client {
             }
             _ => {}
         }
-        if fresh.document.acked() != self.figures.sent {
+        if fresh.document().acked() != self.figures.sent {
             self.violation(format!(
                 "{stage}: {} acked of {} sent",
-                fresh.document.acked(),
+                fresh.document().acked(),
                 self.figures.sent
             ));
         }

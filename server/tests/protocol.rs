@@ -7,8 +7,10 @@ mod support;
 
 use app::bench::{APPEND_ITEM, Bench, INCREMENT, SLOW};
 use serde_json::json;
-use stateside_wire::ServerMessage;
-use support::{Instance, Tab};
+use stateside_wire::{
+    Document, ProtocolError, Receipt, Refusal, RefusalReason, SEND_PATH, STREAM_PATH, ServerMessage,
+};
+use support::{Instance, Lost, Tab, reply};
 
 /// A small ring, so that a short run can fall out of it.
 const RING: &str = "4";
@@ -18,7 +20,7 @@ async fn server() -> Instance {
 }
 
 fn items(tab: &Tab) -> Vec<String> {
-    tab.document.state::<Bench>().unwrap().items
+    tab.document().state::<Bench>().unwrap().items
 }
 
 #[tokio::test]
@@ -29,20 +31,20 @@ async fn a_duplicate_seq_is_acknowledged_and_applied_once() {
     let event = tab.event(INCREMENT, ());
     assert_eq!(
         tab.send(&server, std::slice::from_ref(&event)).await,
-        json!(["Accepted"])
+        [Receipt::Accepted]
     );
     // A retry after a lost response, and the same event twice in a batch.
     assert_eq!(
         tab.send(&server, std::slice::from_ref(&event)).await,
-        json!(["Duplicate"])
+        [Receipt::Duplicate]
     );
     let next = tab.event(INCREMENT, ());
     assert_eq!(
         tab.send(&server, &[event, next.clone(), next]).await,
-        json!(["Duplicate", "Accepted", "Duplicate"])
+        [Receipt::Duplicate, Receipt::Accepted, Receipt::Duplicate]
     );
     tab.settled().await;
-    assert_eq!(tab.document.state::<Bench>().unwrap().count, 2);
+    assert_eq!(tab.document().state::<Bench>().unwrap().count, 2);
 }
 
 #[tokio::test]
@@ -53,9 +55,9 @@ async fn out_of_order_events_are_held_and_applied_in_seq_order() {
     let first = tab.event(APPEND_ITEM, "first".to_owned());
     let second = tab.event(APPEND_ITEM, "second".to_owned());
     let third = tab.event(APPEND_ITEM, "third".to_owned());
-    assert_eq!(tab.send(&server, &[third]).await, json!(["Held"]));
-    assert_eq!(tab.send(&server, &[second]).await, json!(["Held"]));
-    assert_eq!(tab.send(&server, &[first]).await, json!(["Accepted"]));
+    assert_eq!(tab.send(&server, &[third]).await, [Receipt::Held]);
+    assert_eq!(tab.send(&server, &[second]).await, [Receipt::Held]);
+    assert_eq!(tab.send(&server, &[first]).await, [Receipt::Accepted]);
     tab.settled().await;
     assert_eq!(items(&tab), ["first", "second", "third"]);
 }
@@ -67,7 +69,7 @@ async fn a_gap_that_does_not_fill_is_reported_as_missing() {
     tab.connect(&server, None).await;
     let lost = tab.event(APPEND_ITEM, "lost in transit".to_owned());
     let after = tab.event(APPEND_ITEM, "after".to_owned());
-    assert_eq!(tab.send(&server, &[after]).await, json!(["Held"]));
+    assert_eq!(tab.send(&server, &[after]).await, [Receipt::Held]);
     tab.until(|tab| {
         tab.received.iter().any(
             |message| matches!(message, ServerMessage::Update(update) if update.missing == Some(1)),
@@ -75,7 +77,7 @@ async fn a_gap_that_does_not_fill_is_reported_as_missing() {
     })
     .await;
     // The client resends from the missing seq; both apply, in order.
-    assert_eq!(tab.send(&server, &[lost]).await, json!(["Accepted"]));
+    assert_eq!(tab.send(&server, &[lost]).await, [Receipt::Accepted]);
     tab.settled().await;
     assert_eq!(items(&tab), ["lost in transit", "after"]);
 }
@@ -90,20 +92,20 @@ async fn reconnecting_inside_the_ring_replays_and_outside_gets_a_snapshot() {
         tab.send(&server, &[event]).await;
     }
     tab.settled().await;
-    let version = tab.document.version();
+    let version = tab.document().version();
     assert_eq!(version, 6);
 
     // Back from version 4, which the ring of 4 still covers: a replay.
-    let mut behind = tab.document.clone();
+    let mut behind = Document::default();
     behind.apply(&ServerMessage::Snapshot {
         version: 4,
         acked: 4,
         state: json!({ "bench": { "count": 0, "items": ["item 0", "item 1", "item 2", "item 3"], "last_seq": -1 } }),
     })
     .unwrap();
-    tab.document = behind;
+    tab.hold(behind);
     tab.connect(&server, Some(4)).await;
-    tab.until(|tab| tab.document.version() == version && tab.document.acked() == 6)
+    tab.until(|tab| tab.document().version() == version && tab.document().acked() == 6)
         .await;
     assert!(
         tab.received
@@ -134,9 +136,9 @@ async fn reconnecting_inside_the_ring_replays_and_outside_gets_a_snapshot() {
     let mut fresh = Tab::join(&tab.token);
     fresh.connect(&server, None).await;
     fresh
-        .until(|fresh| fresh.document.version() == version)
+        .until(|fresh| fresh.document().version() == version)
         .await;
-    assert_eq!(fresh.document.value(), tab.document.value());
+    assert_eq!(fresh.document().value(), tab.document().value());
     assert_eq!(items(&tab).len(), 6);
 }
 
@@ -147,29 +149,35 @@ async fn bad_input_gets_a_clear_answer_and_the_session_goes_on() {
     tab.connect(&server, None).await;
     let post = |body: String| {
         tab.http
-            .post(server.url("/stateside/send"))
+            .post(server.url(SEND_PATH))
             .header("content-type", "application/json")
             .body(body)
             .send()
     };
-    let text = |response: reqwest::Response| async move {
-        (response.status().as_u16(), response.text().await.unwrap())
+    let refusal = |response: reqwest::Response| async move {
+        match reply::<Vec<Receipt>>(response).await {
+            Err(Lost::Refused(error)) => error,
+            other => panic!("not refused: {other:?}"),
+        }
     };
 
-    let (_, malformed) = text(post("{\"token\": ".to_owned()).await.unwrap()).await;
-    assert!(malformed.contains("EOF"), "{malformed}");
+    let malformed = refusal(post("{\"token\": ".to_owned()).await.unwrap()).await;
+    assert!(
+        matches!(&malformed, ProtocolError::Call(why) if why.contains("EOF")),
+        "{malformed:?}"
+    );
 
     let forged = json!({ "token": "0".repeat(32), "events": [] }).to_string();
-    let (_, unknown) = text(post(forged).await.unwrap()).await;
-    assert!(unknown.contains("unknown or expired session"), "{unknown}");
+    let unknown = refusal(post(forged).await.unwrap()).await;
+    assert_eq!(unknown, ProtocolError::UnknownSession);
 
     let oversize = json!({ "token": tab.token, "events": [{ "seq": 1, "handler": "bench/append_item", "args": "x".repeat(70_000) }] });
-    let (status, _) = text(post(oversize.to_string()).await.unwrap()).await;
-    assert_eq!(status, 413);
+    let status = post(oversize.to_string()).await.unwrap().status();
+    assert_eq!(status.as_u16(), 413);
 
     let cross_origin = tab
         .http
-        .get(server.url(&format!("/stateside/stream?token={}", tab.token)))
+        .get(server.url(&format!("{STREAM_PATH}?token={}", tab.token)))
         .header("origin", "http://elsewhere.example")
         .send()
         .await
@@ -188,27 +196,28 @@ async fn bad_input_gets_a_clear_answer_and_the_session_goes_on() {
         .await;
     assert_eq!(
         receipts[0],
-        json!({ "Refused": "unknown handler `bench/no_such_handler`" })
+        Receipt::Refused(Refusal {
+            reason: RefusalReason::UnknownHandler,
+            message: "unknown handler `bench/no_such_handler`".to_owned()
+        })
     );
     assert!(
-        receipts[1]["Refused"]
-            .as_str()
-            .unwrap()
-            .starts_with("bad arguments for `bench/increment`")
+        matches!(&receipts[1], Receipt::Refused(Refusal { reason: RefusalReason::BadArgs, message })
+            if message.starts_with("bad arguments for `bench/increment`")),
+        "{receipts:?}"
     );
     assert!(
-        receipts[2]["Refused"]
-            .as_str()
-            .unwrap()
-            .contains("too far ahead")
+        matches!(&receipts[2], Receipt::Refused(Refusal { reason: RefusalReason::SeqOutOfWindow, message })
+            if message.contains("too far ahead")),
+        "{receipts:?}"
     );
     // The far-future seq was refused, not taken: the good event is the next
     // one after it and waits for it; sending the missing seq releases it.
-    assert_eq!(receipts[3], json!("Held"));
+    assert_eq!(receipts[3], Receipt::Held);
     let mut refill = tab.event(INCREMENT, ());
     refill.seq -= 2;
-    assert_eq!(tab.send(&server, &[refill]).await, json!(["Accepted"]));
-    tab.until(|tab| tab.document.state::<Bench>().unwrap().count == 2)
+    assert_eq!(tab.send(&server, &[refill]).await, [Receipt::Accepted]);
+    tab.until(|tab| tab.document().state::<Bench>().unwrap().count == 2)
         .await;
     let notices: Vec<String> = tab
         .received
@@ -236,28 +245,27 @@ async fn a_flood_gets_busy_receipts_not_unbounded_memory() {
     let mut flood = vec![tab.event(SLOW, 300)];
     flood.extend((0..10).map(|_| tab.event(INCREMENT, ())));
     let receipts = tab.send(&server, &flood).await;
-    let receipts = receipts.as_array().unwrap();
     // The batch stops at the first Busy: the client resends from there.
-    assert_eq!(receipts.last().unwrap(), "Busy", "{receipts:?}");
+    assert_eq!(receipts.last(), Some(&Receipt::Busy), "{receipts:?}");
     let accepted = receipts
         .iter()
-        .filter(|receipt| *receipt == "Accepted")
+        .filter(|receipt| **receipt == Receipt::Accepted)
         .count();
     assert!(accepted <= 5, "{receipts:?}");
     // Resending the rest once the queue drains loses nothing.
-    tab.until(|tab| tab.document.acked() >= accepted as u64)
+    tab.until(|tab| tab.document().acked() >= accepted as u64)
         .await;
     let rest = &flood[accepted..];
     for event in rest {
         loop {
-            if tab.send(&server, std::slice::from_ref(event)).await == json!(["Accepted"]) {
+            if tab.send(&server, std::slice::from_ref(event)).await == [Receipt::Accepted] {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
     tab.settled().await;
-    assert_eq!(tab.document.state::<Bench>().unwrap().count, 11);
+    assert_eq!(tab.document().state::<Bench>().unwrap().count, 11);
 }
 
 #[tokio::test]
@@ -273,8 +281,8 @@ async fn two_streams_on_one_session_both_follow_it() {
     let event = tab.event(APPEND_ITEM, "seen by both".to_owned());
     tab.send(&server, &[event]).await;
     tab.settled().await;
-    twin.until(|twin| twin.document.acked() == 1).await;
-    assert_eq!(twin.document.value(), tab.document.value());
+    twin.until(|twin| twin.document().acked() == 1).await;
+    assert_eq!(twin.document().value(), tab.document().value());
     assert_eq!(items(&twin), ["seen by both"]);
 }
 
@@ -292,30 +300,21 @@ async fn no_state_reaches_another_session_or_a_hostile_client() {
     // A hostile client guesses tokens and replays Alice's events with them.
     let mut mallory = Tab::join(&"f".repeat(32));
     let stolen = mallory.event(APPEND_ITEM, "injected".to_owned());
-    let refused = mallory
-        .http
-        .post(server.url("/stateside/send"))
-        .json(&json!({ "token": mallory.token, "events": [stolen] }))
-        .send()
-        .await
-        .unwrap();
+    let refused = mallory.try_send(&server, &[stolen]).await;
     assert!(
-        refused
-            .text()
-            .await
-            .unwrap()
-            .contains("unknown or expired session")
+        matches!(refused, Err(Lost::Refused(ProtocolError::UnknownSession))),
+        "{refused:?}"
     );
     let peek = mallory
         .http
-        .get(server.url(&format!("/stateside/stream?token={}", mallory.token)))
+        .get(server.url(&format!("{STREAM_PATH}?token={}", mallory.token)))
         .send()
         .await
         .unwrap();
     assert_eq!(peek.status().as_u16(), 404);
     let malformed = mallory
         .http
-        .get(server.url("/stateside/stream?token=../../etc"))
+        .get(server.url(&format!("{STREAM_PATH}?token=../../etc")))
         .send()
         .await
         .unwrap();

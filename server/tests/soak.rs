@@ -11,6 +11,7 @@ mod support;
 use std::{sync::Arc, time::Duration};
 
 use app::bench::{BG_INCREMENT, Bench, INCREMENT};
+use stateside_wire::Receipt;
 use support::{Instance, Tab};
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
 
@@ -51,12 +52,14 @@ async fn soak() {
                     tab.event(INCREMENT, ())
                 };
                 match tab.try_send(&address, &[event]).await {
-                    Ok(receipts) if receipts == serde_json::json!(["Accepted"]) => {}
+                    Ok(receipts) if receipts == [Receipt::Accepted] => {}
                     _ => errors += 1,
                 }
                 let acked = tab.next_seq - 1;
                 if tab
-                    .try_until(Duration::from_secs(10), |tab| tab.document.acked() >= acked)
+                    .try_until(Duration::from_secs(10), |tab| {
+                        tab.document().acked() >= acked
+                    })
                     .await
                     .is_err()
                 {
@@ -66,12 +69,12 @@ async fn soak() {
             let target = expected;
             let settled = tab
                 .try_until(Duration::from_secs(30), |tab| {
-                    tab.document.state::<Bench>().unwrap().count == target
+                    tab.document().state::<Bench>().unwrap().count == target
                 })
                 .await;
             (
                 expected,
-                tab.document.state::<Bench>().unwrap().count,
+                tab.document().state::<Bench>().unwrap().count,
                 errors + u64::from(settled.is_err()),
             )
         })

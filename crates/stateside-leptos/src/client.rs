@@ -15,15 +15,11 @@
 use std::{cell::RefCell, collections::VecDeque, time::Duration};
 
 use leptos::{prelude::*, task::spawn_local};
-use stateside_wire::{ClientEvent, ServerMessage};
+use stateside_wire::{ClientEvent, Receipt, STREAM_PATH, ServerMessage};
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{EventSource, MessageEvent};
 
-use crate::{
-    Stateside, Status,
-    actions::perform,
-    api::{self, Receipt, STREAM_PATH, UNKNOWN_SESSION},
-};
+use crate::{Stateside, Status, actions::perform, api};
 
 const TOKEN_KEY: &str = "stateside.token";
 /// A batch stays well under the server's default body limit.
@@ -272,7 +268,7 @@ fn flush() {
                 }
                 flush();
             }
-            Err(error) if error.to_string().contains(UNKNOWN_SESSION) => lost_stream(),
+            Err(error) if error.session_is_gone() => lost_stream(),
             Err(_) => {
                 with_client(|client| client.stateside.status.set(Status::Reconnecting));
                 retry_later().await;
@@ -289,10 +285,10 @@ fn delivered(batch: &[ClientEvent], receipts: Vec<Receipt>) -> bool {
         for (event, receipt) in batch.iter().zip(&receipts) {
             match receipt {
                 Receipt::Busy => return false,
-                Receipt::Refused(reason) => {
+                Receipt::Refused(refusal) => {
                     client.pending.retain(|pending| pending.seq != event.seq);
                     client.stateside.unacked.set(client.pending.len());
-                    refused.push(reason.clone());
+                    refused.push(refusal.message.clone());
                 }
                 Receipt::Accepted | Receipt::Held | Receipt::Duplicate => {}
             }

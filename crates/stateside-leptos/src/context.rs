@@ -21,6 +21,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as the banner's `data-status` shows it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Connecting => "connecting",
@@ -33,7 +34,9 @@ impl Status {
 /// A toast on screen.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Toast {
+    /// Unique on this page, so a toast can be taken down by itself.
     pub id: u64,
+    /// The message shown.
     pub text: String,
 }
 
@@ -66,6 +69,7 @@ impl Stateside {
         stateside
     }
 
+    /// Where the patch stream stands.
     pub fn status(&self) -> ReadSignal<Status> {
         self.status.read_only()
     }
@@ -126,6 +130,7 @@ impl Stateside {
     }
 }
 
+/// The client [`Stateside::provide`] put in context.
 pub fn use_stateside() -> Stateside {
     expect_context()
 }

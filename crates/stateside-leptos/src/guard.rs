@@ -14,9 +14,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-
-/// Every path the protocol serves starts with this.
-const PROTOCOL_PREFIX: &str = "/stateside/";
+use stateside_wire::PROTOCOL_PREFIX;
 
 /// An axum middleware (`axum::middleware::from_fn(guard::same_origin)`).
 pub async fn same_origin(request: Request, next: Next) -> Response {

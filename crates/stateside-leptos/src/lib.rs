@@ -1,7 +1,7 @@
 //! Leptos glue for Stateside.
 //!
 //! - Events go up through Leptos server functions ([`api`]).
-//! - Patches come down an SSE stream ([`stream`], on the server), chosen
+//! - Patches come down an SSE stream (`stream`, on the server), chosen
 //!   over a websocket because the browser reconnects an `EventSource` by
 //!   itself and sends `Last-Event-ID`, which is exactly the last document
 //!   version the client applied.
@@ -12,6 +12,18 @@
 //! - Until the first snapshot arrives, views of server state are marked
 //!   `data-synced="false"` so CSS can hide the server-rendered defaults:
 //!   after a reload the page never flashes values it does not have yet.
+//!
+//! # Layout
+//!
+//! - [`api`]: the server functions that open a session and carry events up.
+//! - `stream` (server): the SSE route that carries patches down.
+//! - `guard` (server): refuses cross-origin calls to the endpoints.
+//! - `context`: the [`Stateside`] client as signals, and typed reads of it.
+//! - `components`: the connection banner, toasts and sync gate.
+//! - `client` (browser): sends events, follows the stream, reconnects.
+//! - `actions` (browser): performs the client actions handlers send.
+
+#![warn(missing_docs)]
 
 #[cfg(feature = "hydrate")]
 mod actions;

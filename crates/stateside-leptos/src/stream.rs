@@ -14,7 +14,7 @@
 use std::{convert::Infallible, fmt::Write, sync::Arc, time::Duration};
 
 use axum::{
-    Extension,
+    Extension, Json,
     body::{Body, Bytes},
     extract::Query,
     http::{HeaderMap, StatusCode, header},
@@ -23,7 +23,7 @@ use axum::{
 use futures::{Stream, stream};
 use serde::Deserialize;
 use stateside::{Engine, SessionHandle, SessionToken, transport::Subscription};
-use stateside_wire::ServerMessage;
+use stateside_wire::{ProtocolError, ServerMessage};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 /// Sent first: how soon a browser's own `EventSource` retries a dropped
@@ -38,26 +38,28 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// cannot build an unbounded buffer.
 const CHUNK_BYTES: usize = 64 * 1024;
 
+/// The query of a [`STREAM_PATH`](stateside_wire::STREAM_PATH) request.
 #[derive(Deserialize)]
 pub struct StreamQuery {
     token: String,
     since: Option<u64>,
 }
 
-/// [`STREAM_PATH`](crate::api::STREAM_PATH): `GET /stateside/stream?token=…[&since=…]`. A `Last-Event-ID` header wins
-/// over `since`. 404 tells the client its session is gone.
+/// [`STREAM_PATH`](stateside_wire::STREAM_PATH): `GET …?token=…[&since=…]`.
+/// A `Last-Event-ID` header wins over `since`. A refusal is a
+/// [`ProtocolError`] as JSON; its 404 tells the client its session is gone.
 pub async fn stream(
     Extension(engine): Extension<Engine>,
     Query(query): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> Response {
     let Ok(token) = query.token.parse::<SessionToken>() else {
-        return (StatusCode::BAD_REQUEST, "malformed session token").into_response();
+        return refuse(ProtocolError::MalformedToken);
     };
     let session = match engine.resume(&token).await {
         Ok(Some(session)) => session,
-        Ok(None) => return (StatusCode::NOT_FOUND, crate::api::UNKNOWN_SESSION).into_response(),
-        Err(error) => return (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
+        Ok(None) => return refuse(ProtocolError::UnknownSession),
+        Err(error) => return refuse(ProtocolError::Store(error.to_string())),
     };
     let since = headers
         .get("last-event-id")
@@ -68,6 +70,15 @@ pub async fn stream(
         (header::CACHE_CONTROL, "no-cache"),
     ];
     (headers, Body::from_stream(chunks(session, since))).into_response()
+}
+
+fn refuse(error: ProtocolError) -> Response {
+    let status = match error {
+        ProtocolError::MalformedToken => StatusCode::BAD_REQUEST,
+        ProtocolError::UnknownSession => StatusCode::NOT_FOUND,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    (status, Json(error)).into_response()
 }
 
 struct Cursor {

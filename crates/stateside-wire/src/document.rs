@@ -28,10 +28,17 @@ impl Default for Document {
     }
 }
 
+/// Why a message could not be applied: the copy is unchanged, and only a
+/// resync from a snapshot recovers it.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ApplyError {
     /// The update does not follow the version we hold.
-    Gap { have: u64, got: u64 },
+    Gap {
+        /// The version the copy holds.
+        have: u64,
+        /// The update's version.
+        got: u64,
+    },
     /// The ops do not fit the document (a server bug, or a corrupt stream).
     Patch(String),
 }
@@ -48,6 +55,7 @@ impl std::fmt::Display for ApplyError {
 impl std::error::Error for ApplyError {}
 
 impl Document {
+    /// The server's version this copy is at.
     pub fn version(&self) -> u64 {
         self.version
     }
@@ -57,6 +65,7 @@ impl Document {
         self.acked
     }
 
+    /// The whole document: `{ NAME: state, .. }`.
     pub fn value(&self) -> &Value {
         &self.value
     }

@@ -17,6 +17,7 @@ pub struct HandlerId<A> {
 }
 
 impl<A> HandlerId<A> {
+    /// Names a handler; the name must be unique in the app.
     pub const fn new(name: &'static str) -> Self {
         Self {
             name,
@@ -24,6 +25,7 @@ impl<A> HandlerId<A> {
         }
     }
 
+    /// The name the handler is registered and called under.
     pub const fn name(&self) -> &'static str {
         self.name
     }

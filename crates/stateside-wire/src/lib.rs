@@ -4,15 +4,35 @@
 //! Keeping these types in one crate that builds for `wasm32` and native means
 //! the server and the browser can never disagree about a field name, and the
 //! engine's tests can run the exact client-side apply code against the server.
+//!
+//! # Layout
+//!
+//! - `message`: the events a client sends and the stream the server sends back.
+//! - `protocol`: the endpoints' paths, requests, replies and errors.
+//! - `document`: the client's copy of the session document, and how a message
+//!   moves it.
+//! - `handler`: typed handler names, so a call cannot misspell one.
+//! - `state`: the trait every piece of session state implements.
+//! - `testing` (feature `testing`): a copy that checks every message is
+//!   exact, for tests, fuzzing and the load generator.
+
+#![warn(missing_docs)]
 
 mod document;
 mod handler;
 mod message;
+mod protocol;
 mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use document::{ApplyError, Document};
 pub use handler::HandlerId;
 pub use message::{Action, ClientEvent, DEFAULT_MAX_PAYLOAD, Notice, ServerMessage, Update};
+pub use protocol::{
+    OPEN_PATH, OpenRequest, PROTOCOL_PREFIX, ProtocolError, Receipt, Refusal, RefusalReason,
+    SEND_PATH, STREAM_PATH, SendRequest, SessionInfo,
+};
 pub use state::State;
 
 /// RFC 6902 operations, re-exported so users name one crate.

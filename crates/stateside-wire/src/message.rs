@@ -14,8 +14,11 @@ pub const DEFAULT_MAX_PAYLOAD: usize = 64 * 1024;
 /// once and in order, so a client may resend anything it has not seen acked.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClientEvent {
+    /// The event's place in the session's order.
     pub seq: u64,
+    /// The [`HandlerId`](crate::HandlerId) name of the handler to run.
     pub handler: String,
+    /// The handler's arguments.
     #[serde(default)]
     pub args: Value,
 }
@@ -27,10 +30,14 @@ pub enum ServerMessage {
     /// The whole document: sent first on a fresh stream, and whenever the
     /// client's last version has left the server's replay ring.
     Snapshot {
+        /// The document's version.
         version: u64,
+        /// Every event with `seq <= acked` has been applied.
         acked: u64,
+        /// The document itself.
         state: Value,
     },
+    /// A step from the version before.
     Update(Update),
 }
 
@@ -50,13 +57,17 @@ impl ServerMessage {
 /// ops (an ack, a notice, a client action) repeats the current version.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Update {
+    /// The document's version after this update.
     pub version: u64,
+    /// The change, as JSON Patch operations on the document.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ops: Vec<PatchOperation>,
     /// Every event with `seq <= acked` has been applied.
     pub acked: u64,
+    /// Client-side effects the handlers asked for, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<Action>,
+    /// A handler that failed since the last update.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Notice>,
     /// The server holds later events but this seq never arrived: the client
@@ -68,43 +79,61 @@ pub struct Update {
 /// A failed handler, as the user is told about it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Notice {
+    /// The handler's name.
     pub handler: String,
+    /// What went wrong.
     pub message: String,
 }
 
 /// A client-side effect that a handler sends along with its patch.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 ///
 /// Elements are addressed by their `id` attribute.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
+    /// Shows a short message.
     Toast {
+        /// The text shown.
         message: String,
     },
+    /// Navigates the page away.
     Redirect {
+        /// The URL to go to.
         to: String,
     },
+    /// Moves the keyboard focus to an element.
     SetFocus {
+        /// The element's `id`.
         id: String,
     },
+    /// Sets an input's value.
     SetValue {
+        /// The input's `id`.
         id: String,
+        /// The new value.
         value: String,
     },
+    /// Scrolls an element into view, smoothly.
     ScrollIntoView {
+        /// The element's `id`.
         id: String,
     },
     /// Downloads `url` (which may be a `data:` URL) as `filename`.
     Download {
+        /// What to download.
         url: String,
+        /// The name to save it under.
         filename: String,
     },
+    /// Writes to the browser's console.
     ConsoleLog {
+        /// The line written.
         message: String,
     },
     /// Runs JavaScript in the page. Only server code can send it: clients
     /// have no way to ask for an action, so this is not a remote eval.
     RunScript {
+        /// The script.
         code: String,
     },
 }

@@ -213,7 +213,7 @@ async fn nothing_is_published_after_cancel_returns() {
             .collect();
         assert!(late.is_empty(), "round {round}: {late:?}");
         let counter: Counter = client.quiesce().await;
-        assert_eq!(counter, client.document.state::<Counter>().unwrap());
+        assert_eq!(counter, client.document().state::<Counter>().unwrap());
     }
 }
 

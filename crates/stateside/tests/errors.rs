@@ -118,7 +118,7 @@ async fn foreground_failure(panic: bool) {
     let expected = if panic { "panicked: boom" } else { "no luck" };
     assert_eq!(notices[0].message, expected);
     assert_eq!(toasts(&client), 0, "the failed part's toast is dropped");
-    assert_eq!(client.document.acked(), 2);
+    assert_eq!(client.document().acked(), 2);
     let errors = logs.lines_with("handler failed");
     assert_eq!(errors.len(), 1, "{}", logs.text());
     assert!(errors[0].contains("fail_in_foreground"));

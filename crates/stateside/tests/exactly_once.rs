@@ -40,7 +40,7 @@ async fn retries_are_acknowledged_and_ignored() {
     assert_eq!(session.submit(event(3, "three")), Ok(Submitted::Accepted));
     let counter: Counter = client.until(|c: &Counter| c.log.len() == 4).await;
     assert_eq!(counter.log, ["one", "two", "three", "four"]);
-    assert_eq!(client.document.acked(), 4);
+    assert_eq!(client.document().acked(), 4);
 }
 
 #[tokio::test(start_paused = true)]
@@ -54,6 +54,6 @@ async fn a_refused_event_still_uses_its_seq() {
     assert_eq!(session.submit(event(2, "two")), Ok(Submitted::Accepted));
     let counter: Counter = client.until(|c: &Counter| c.log.len() == 1).await;
     assert_eq!(counter.log, ["two"]);
-    assert_eq!(client.document.acked(), 2);
+    assert_eq!(client.document().acked(), 2);
     assert_eq!(client.notices().len(), 1);
 }

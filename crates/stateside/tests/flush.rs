@@ -62,7 +62,7 @@ async fn a_foreground_flush_is_sent_before_the_handler_ends() {
     // event was acknowledged (which happens when its handler ends).
     assert!(loader.items.is_empty());
     assert!(start.elapsed() < Duration::from_millis(1));
-    assert_eq!(client.document.acked(), 0);
+    assert_eq!(client.document().acked(), 0);
     let loader: Loader = client.settled().await;
     assert_eq!(
         loader,

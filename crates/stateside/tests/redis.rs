@@ -85,12 +85,12 @@ async fn a_tab_on_one_instance_sees_events_sent_through_another() {
     // A tab following on B sees the same stream, with the owner's versions.
     let mut tab_b = Client::connect(through_b.clone());
     tab_b.until(|c: &Counter| c.log.len() == 50).await;
-    assert_eq!(tab_b.document.version(), tab.document.version());
+    assert_eq!(tab_b.document().version(), tab.document().version());
     through_b.submit(event(INCREMENT, (), 51)).unwrap();
     let on_b: Counter = tab_b.until(|c: &Counter| c.count == 1).await;
     let on_a: Counter = tab.until(|c: &Counter| c.count == 1).await;
     assert_eq!(on_a, on_b);
-    assert_eq!(tab.document.version(), tab_b.document.version());
+    assert_eq!(tab.document().version(), tab_b.document().version());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,7 +153,7 @@ async fn a_holder_whose_lease_expired_cannot_overwrite_newer_state() {
             })
             .await
             .expect("the stale holder dropped the session");
-            let acked = tab.document.acked();
+            let acked = tab.document().acked();
             assert!(tab.is_closed().await, "its streams end");
             acked
         })
@@ -209,7 +209,7 @@ async fn sessions_go_on_after_redis_restarts_empty() {
     let b = instance(&redis, lease).await;
     let through_b = join(&b, &tab.session.token()).await;
     let mut tab_b = Client::connect(through_b);
-    assert_eq!(tab_b.document.state::<Counter>().unwrap().count, 20);
+    assert_eq!(tab_b.document().state::<Counter>().unwrap().count, 20);
     tab_b.send(INCREMENT, ());
     assert_eq!(tab.until(|c: &Counter| c.count == 21).await.count, 21);
 }

@@ -23,7 +23,7 @@ async fn a_reconnecting_client_gets_what_it_missed() {
     let mut client = Client::connect(engine.open().unwrap());
     client.send(INCREMENT, ());
     client.settled::<Counter>().await;
-    let (session, kept) = (client.session.clone(), client.document.clone());
+    let (session, kept) = (client.session.clone(), client.document().clone());
     let since = kept.version();
     drop(client);
 
@@ -50,7 +50,7 @@ async fn a_reconnecting_client_gets_what_it_missed() {
     );
     let counter: Counter = client.quiesce().await;
     assert_eq!(counter.count, 7);
-    assert_eq!(client.document.acked(), 3);
+    assert_eq!(client.document().acked(), 3);
 }
 
 #[tokio::test(start_paused = true)]
@@ -59,7 +59,7 @@ async fn a_gap_older_than_the_ring_gets_a_snapshot() {
     let mut client = Client::connect(engine.open().unwrap());
     client.send(INCREMENT, ());
     client.settled::<Counter>().await;
-    let (session, kept) = (client.session.clone(), client.document.clone());
+    let (session, kept) = (client.session.clone(), client.document().clone());
     drop(client);
     let mut offline = Client::resume(session.clone(), kept.clone(), Some(kept.version()));
     offline.send(LOCKED_INCREMENTS, 40);

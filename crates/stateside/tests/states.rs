@@ -88,9 +88,9 @@ async fn get_state(handler: HandlerId<()>) {
     client.send(INCREMENT, ());
     let counter: Counter = client.quiesce().await;
     assert_eq!(counter.count, 13);
-    let other: Other = client.document.state().unwrap();
+    let other: Other = client.document().state().unwrap();
     assert_eq!(other.visits, 1);
-    let third: Third = client.document.state().unwrap();
+    let third: Third = client.document().state().unwrap();
     assert_eq!(third.tripled, 2);
     assert_eq!(
         client.session.read(|third: &Third| third.clone()).await,
@@ -136,7 +136,7 @@ async fn each_patch_touches_only_the_states_that_changed() {
         ]
     );
     assert_eq!(
-        client.document.value(),
+        client.document().value(),
         &serde_json::json!({
             "counter": {"count": 1, "log": ["x"]},
             "other": {"visits": 2},

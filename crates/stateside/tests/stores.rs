@@ -39,7 +39,7 @@ async fn every_store_applies_events_and_tasks_exactly() {
         assert_eq!(settled.count, 220, "{kind}");
         let server = client.session.read(|c: &Counter| c.clone()).await;
         assert_eq!(
-            client.document.state::<Counter>().unwrap(),
+            client.document().state::<Counter>().unwrap(),
             server,
             "{kind}"
         );
@@ -62,8 +62,8 @@ async fn acknowledged_events_survive_the_process_on_the_file_store() {
         assert_eq!(counter.log.len(), 30);
         (
             client.session.token(),
-            client.document.acked(),
-            client.document.clone(),
+            client.document().acked(),
+            client.document().clone(),
         )
         // The engine is dropped here without any shutdown, as in a crash.
     };

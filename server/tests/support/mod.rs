@@ -12,9 +12,11 @@ use std::{
 };
 
 use futures::{Stream, StreamExt};
-use serde::Serialize;
-use serde_json::{Value, json};
-use stateside_wire::{ClientEvent, Document, HandlerId, ServerMessage};
+use serde::{Serialize, de::DeserializeOwned};
+use stateside_wire::{
+    ClientEvent, Document, HandlerId, OPEN_PATH, OpenRequest, ProtocolError, Receipt, SEND_PATH,
+    STREAM_PATH, SendRequest, ServerMessage, SessionInfo, testing::Mirror,
+};
 
 /// Where a server answers. Tabs hold this, not the [`Instance`], so that
 /// they can outlive one process and find the next on the same port.
@@ -118,12 +120,13 @@ impl Drop for Instance {
 }
 
 /// One tab: a session token, its next seq, and the document it mirrors from
-/// the SSE stream with the wire crate's own apply, as the browser does.
+/// the SSE stream with the wire crate's own apply, as the browser does,
+/// checking that every message is exactly the next one.
 pub struct Tab {
     pub http: reqwest::Client,
     pub token: String,
     pub next_seq: u64,
-    pub document: Document,
+    mirror: Mirror,
     /// Every message this tab's current stream delivered, in order.
     pub received: Vec<ServerMessage>,
     stream: Option<Frames>,
@@ -140,8 +143,8 @@ type Frames = std::pin::Pin<Box<dyn Stream<Item = reqwest::Result<bytes::Bytes>>
 pub enum Lost {
     Http(reqwest::Error),
     Status(u16),
-    /// The server answered, but not with what was asked for.
-    Refused(Value),
+    /// The server refused the call.
+    Refused(ProtocolError),
     StreamEnded,
     TimedOut,
 }
@@ -166,7 +169,7 @@ impl Tab {
             http: reqwest::Client::new(),
             token: token.to_owned(),
             next_seq: 0,
-            document: Document::default(),
+            mirror: Mirror::default(),
             received: Vec::new(),
             stream: None,
             partial: Vec::new(),
@@ -177,28 +180,16 @@ impl Tab {
     /// as the browser does on every (re)connect. Returns the server's
     /// `next_seq`; the token is this tab's from then on.
     pub async fn reopen(&mut self, at: &Address) -> Result<u64, Lost> {
-        let form: &[(&str, &str)] = if self.token.is_empty() {
-            &[]
-        } else {
-            &[("resume", &self.token)]
+        let request = OpenRequest {
+            resume: (!self.token.is_empty()).then(|| self.token.clone()),
         };
-        let opened: Value = self
-            .http
-            .post(at.url("/stateside/open"))
-            .form(form)
-            .send()
-            .await?
-            .json()
-            .await?;
-        let (Some(token), Some(next_seq)) = (opened["token"].as_str(), opened["next_seq"].as_u64())
-        else {
-            return Err(Lost::Refused(opened));
-        };
+        let response = self.http.post(at.url(OPEN_PATH)).form(&request).send();
+        let opened: SessionInfo = reply(response.await?).await?;
         if self.token.is_empty() {
-            self.next_seq = next_seq;
+            self.next_seq = opened.next_seq;
         }
-        self.token = token.to_owned();
-        Ok(next_seq)
+        self.token = opened.token;
+        Ok(opened.next_seq)
     }
 
     /// (Re)connects the stream, as from version `since` (or fresh).
@@ -207,7 +198,7 @@ impl Tab {
     }
 
     pub async fn try_connect(&mut self, at: &Address, since: Option<u64>) -> Result<(), Lost> {
-        let mut url = at.url(&format!("/stateside/stream?token={}", self.token));
+        let mut url = at.url(&format!("{STREAM_PATH}?token={}", self.token));
         if let Some(since) = since {
             url.push_str(&format!("&since={since}"));
         }
@@ -229,8 +220,8 @@ impl Tab {
         event
     }
 
-    /// POSTs events as they are, returning the receipts as JSON.
-    pub async fn send(&self, at: &Address, events: &[ClientEvent]) -> Value {
+    /// POSTs events as they are, returning the receipts.
+    pub async fn send(&self, at: &Address, events: &[ClientEvent]) -> Vec<Receipt> {
         self.try_send(at, events).await.expect("the server answers")
     }
 
@@ -240,12 +231,22 @@ impl Tab {
         &self,
         at: &Address,
         events: &[ClientEvent],
-    ) -> impl Future<Output = Result<Value, Lost>> + Send + 'static {
-        let request = self
-            .http
-            .post(at.url("/stateside/send"))
-            .json(&json!({ "token": self.token, "events": events }));
-        async move { Ok(request.send().await?.json().await?) }
+    ) -> impl Future<Output = Result<Vec<Receipt>, Lost>> + Send + 'static {
+        let request = self.http.post(at.url(SEND_PATH)).json(&SendRequest {
+            token: self.token.clone(),
+            events: events.to_vec(),
+        });
+        async move { reply(request.send().await?).await }
+    }
+
+    /// The copy of the session document this tab holds.
+    pub fn document(&self) -> &Document {
+        self.mirror.document()
+    }
+
+    /// Makes this tab hold `document`, as a tab that fell behind would.
+    pub fn hold(&mut self, document: Document) {
+        self.mirror = Mirror::new(document);
     }
 
     /// Reads the stream until `done` holds for this tab, applying every
@@ -273,9 +274,9 @@ impl Tab {
                         .filter_map(|line| line.strip_prefix("data:"))
                     {
                         let message: ServerMessage = serde_json::from_str(data.trim()).unwrap();
-                        self.document
-                            .apply(&message)
-                            .expect("messages apply in order");
+                        if let Err(violation) = self.mirror.apply(&message) {
+                            panic!("{violation}: {message:?}");
+                        }
                         self.received.push(message);
                     }
                 }
@@ -289,6 +290,19 @@ impl Tab {
     /// Waits until everything sent so far is acknowledged.
     pub async fn settled(&mut self) {
         let target = self.next_seq - 1;
-        self.until(|tab| tab.document.acked() >= target).await;
+        self.until(|tab| tab.document().acked() >= target).await;
+    }
+}
+
+/// A protocol reply: what was asked for, or the server's typed refusal.
+pub async fn reply<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, Lost> {
+    let status = response.status();
+    let body = response.bytes().await?;
+    if status.is_success() {
+        return Ok(serde_json::from_slice(&body).expect("a reply of the protocol"));
+    }
+    match serde_json::from_slice(&body) {
+        Ok(error) => Err(Lost::Refused(error)),
+        Err(_) => Err(Lost::Status(status.as_u16())),
     }
 }

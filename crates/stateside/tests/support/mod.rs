@@ -2,9 +2,9 @@
 //! handlers, a client that mirrors the document exactly as the browser does,
 //! and a capture of the engine's logs.
 //!
-//! The client checks the stream on every message it applies: each versioned
-//! update must be the next version, never a repeat and never a skip, so
-//! every test that reads through it also checks that.
+//! The client reads the stream through the wire crate's checking
+//! [`Mirror`], so every test that reads through it also checks that each
+//! message is exactly the next one.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
@@ -20,7 +20,7 @@ use stateside::{
     App, Config, Cx, Engine, HandlerId, SessionHandle, State, Task,
     transport::{ClientEvent, Notice, Submitted},
 };
-use stateside_wire::{Document, ServerMessage};
+use stateside_wire::{Document, ServerMessage, testing::Mirror};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 #[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
@@ -102,7 +102,7 @@ pub fn engine() -> Engine {
 /// by applying the stream exactly as the browser does.
 pub struct Client {
     pub session: SessionHandle,
-    pub document: Document,
+    mirror: Mirror,
     /// Every message received, in order.
     pub received: Vec<Arc<ServerMessage>>,
     next_seq: u64,
@@ -121,7 +121,7 @@ impl Client {
         let mut client = Self {
             next_seq: session.next_seq(),
             session,
-            document,
+            mirror: Mirror::new(document),
             received: Vec::new(),
             stream: subscription.live,
         };
@@ -143,17 +143,15 @@ impl Client {
         self.next_seq - 1
     }
 
+    /// The client's copy of the session document.
+    pub fn document(&self) -> &Document {
+        self.mirror.document()
+    }
+
     fn apply(&mut self, message: Arc<ServerMessage>) {
-        if let ServerMessage::Update(update) = &*message
-            && !update.ops.is_empty()
-        {
-            assert_eq!(
-                update.version,
-                self.document.version() + 1,
-                "versions must follow each other"
-            );
+        if let Err(violation) = self.mirror.apply(&message) {
+            panic!("{violation}: {message:?}");
         }
-        self.document.apply(&message).expect("message applies");
         self.received.push(message);
     }
 
@@ -190,7 +188,7 @@ impl Client {
     pub async fn until<S: State>(&mut self, done: impl Fn(&S) -> bool) -> S {
         tokio::time::timeout(Duration::from_secs(60), async {
             loop {
-                let state: S = self.document.state().unwrap();
+                let state: S = self.document().state().unwrap();
                 if done(&state) {
                     return state;
                 }
@@ -205,13 +203,13 @@ impl Client {
     pub async fn settled<S: State>(&mut self) -> S {
         let target = self.last_seq();
         tokio::time::timeout(Duration::from_secs(60), async {
-            while self.document.acked() < target {
+            while self.document().acked() < target {
                 self.recv().await;
             }
         })
         .await
         .expect("all events acknowledged");
-        self.document.state().unwrap()
+        self.document().state().unwrap()
     }
 
     /// The error notices received so far.
@@ -251,7 +249,7 @@ impl Client {
         assert!(self.session.tasks().is_empty());
         let server: S = self.session.read(|state: &S| state.clone()).await;
         self.catch_up();
-        assert_eq!(self.document.state::<S>().unwrap(), server);
+        assert_eq!(self.document().state::<S>().unwrap(), server);
         server
     }
 }

@@ -1,0 +1,164 @@
+//! The protocol around the messages: where each endpoint lives, what a
+//! request carries, what comes back, and how a call fails.
+//!
+//! The browser, the load generator, the protocol tests and the fuzz rig all
+//! speak it, so it is spelt once here: a renamed field or path is then a
+//! compile error on every side rather than a failing request on one.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ClientEvent;
+
+/// Every path the protocol serves starts with this.
+pub const PROTOCOL_PREFIX: &str = "/stateside/";
+
+/// `POST`, form-encoded [`OpenRequest`]: opens or resumes a session, and
+/// answers [`SessionInfo`].
+pub const OPEN_PATH: &str = "/stateside/open";
+
+/// `POST`, JSON [`SendRequest`]: delivers events, and answers one
+/// [`Receipt`] per event taken.
+pub const SEND_PATH: &str = "/stateside/send";
+
+/// `GET ?token=…[&since=…]`: the session's SSE stream of
+/// [`ServerMessage`](crate::ServerMessage)s, from the version after `since`
+/// (or a `Last-Event-ID` header) or from a snapshot.
+pub const STREAM_PATH: &str = "/stateside/stream";
+
+/// The body of an [`OPEN_PATH`] request.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OpenRequest {
+    /// The token the tab held, if any: its session is resumed when the
+    /// server still has it, and a new one is opened otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<String>,
+}
+
+/// A tab's session, as the server confirms it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The session's bearer token: every later request names it.
+    pub token: String,
+    /// The seq the server expects next from this tab.
+    pub next_seq: u64,
+}
+
+/// The body of a [`SEND_PATH`] request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SendRequest {
+    /// The session the events belong to.
+    pub token: String,
+    /// Events in seq order; the server stops at the first [`Receipt::Busy`].
+    pub events: Vec<ClientEvent>,
+}
+
+/// What became of one event of a batch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Receipt {
+    /// Taken, and next in seq order: it will run.
+    Accepted,
+    /// Taken, but waiting for an earlier seq to arrive.
+    Held,
+    /// Already taken before (a resend): ignored.
+    Duplicate,
+    /// Refused for good: never resend it.
+    Refused(Refusal),
+    /// The session's queue is full: resend this event and the rest later.
+    Busy,
+}
+
+/// Why an event was refused for good, and what to tell the user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    /// What was wrong, for a client to act on.
+    pub reason: RefusalReason,
+    /// The server's explanation, for a person to read.
+    pub message: String,
+}
+
+/// The kinds of [`Refusal`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RefusalReason {
+    /// No handler has the event's name.
+    UnknownHandler,
+    /// The arguments do not fit the handler.
+    BadArgs,
+    /// The seq is further ahead of the next expected one than the server
+    /// will hold.
+    SeqOutOfWindow,
+    /// The handler runs in the foreground and cannot be started as a task.
+    NotBackground,
+    /// The session runs as many background tasks as it may.
+    TooManyTasks,
+    /// The server has as many sessions as it may.
+    TooManySessions,
+    /// The session is gone.
+    UnknownSession,
+    /// The server is shutting down.
+    ShuttingDown,
+}
+
+/// Why a protocol call failed as a whole (as opposed to one event of it,
+/// which gets a [`Receipt`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProtocolError {
+    /// The server has no session under this token (it expired, or the
+    /// server restarted with a store that forgets): open a new one.
+    UnknownSession,
+    /// The token is not one the server could have issued.
+    MalformedToken,
+    /// The server has as many sessions as it may; try again later.
+    TooManySessions {
+        /// The server's limit.
+        limit: usize,
+    },
+    /// The server is shutting down; another instance may answer.
+    ShuttingDown,
+    /// The session store failed; the call may succeed later.
+    Store(String),
+    /// The server could not serve the call (it is misconfigured).
+    Server(String),
+    /// The call did not get through: the server was unreachable, or the
+    /// request or its reply could not be read.
+    Call(String),
+}
+
+impl ProtocolError {
+    /// Whether the session is gone for good, so the client must open a new
+    /// one rather than retry.
+    pub fn session_is_gone(&self) -> bool {
+        matches!(self, Self::UnknownSession | Self::MalformedToken)
+    }
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownSession => f.write_str("unknown or expired session"),
+            Self::MalformedToken => f.write_str("malformed session token"),
+            Self::TooManySessions { limit } => write!(
+                f,
+                "the server is at its session limit ({limit}); try again later"
+            ),
+            Self::ShuttingDown => f.write_str("the server is shutting down"),
+            Self::Store(why) => write!(f, "session store failed: {why}"),
+            Self::Server(why) => write!(f, "server failed: {why}"),
+            Self::Call(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for ProtocolError {}
+
+/// The server functions return it as their error, encoded as JSON, so the
+/// client gets the case back rather than a message to search.
+#[cfg(feature = "server-fn")]
+impl server_fn::error::FromServerFnError for ProtocolError {
+    type Encoder = server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(error: server_fn::error::ServerFnErrorErr) -> Self {
+        Self::Call(error.to_string())
+    }
+}
