@@ -30,8 +30,9 @@ pub use document::{ApplyError, Document};
 pub use handler::HandlerId;
 pub use message::{Action, ClientEvent, DEFAULT_MAX_PAYLOAD, Notice, ServerMessage, Update};
 pub use protocol::{
-    OPEN_PATH, OpenRequest, PROTOCOL_PREFIX, ProtocolError, Receipt, Refusal, RefusalReason,
-    SEND_PATH, STREAM_PATH, SendRequest, SessionInfo,
+    Downward, OPEN_PATH, OpenRequest, PROTOCOL_PREFIX, ProtocolError, Receipt, Refusal,
+    RefusalReason, SEND_PATH, SOCKET_PATH, STREAM_PATH, SendRequest, SessionInfo, Upward,
+    socket_frame,
 };
 pub use state::State;
 

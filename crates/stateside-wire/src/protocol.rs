@@ -27,6 +27,13 @@ pub const SEND_PATH: &str = "/stateside/send";
 /// (or a `Last-Event-ID` header) or from a snapshot.
 pub const STREAM_PATH: &str = "/stateside/stream";
 
+/// `GET` with a WebSocket upgrade: the tab's one connection, a Leptos
+/// websocket server function. [`Upward`] messages go up, [`Downward`]
+/// frames come down (see [`socket_frame`] for the bytes). The primary
+/// transport; [`OPEN_PATH`], [`SEND_PATH`] and [`STREAM_PATH`] are the
+/// fallback for networks that refuse upgrades.
+pub const SOCKET_PATH: &str = "/stateside/socket";
+
 /// The body of an [`OPEN_PATH`] request.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OpenRequest {
@@ -78,6 +85,16 @@ pub struct Refusal {
     pub message: String,
 }
 
+impl Refusal {
+    /// Whether the event itself is at fault, so resending it can never
+    /// succeed: the client drops it and tells the user. Every other refusal
+    /// is about the moment (a restart, a full queue, a lost session): the
+    /// event stays in the client's outbox until it is applied.
+    pub fn is_final(&self) -> bool {
+        self.reason.is_final()
+    }
+}
+
 /// The kinds of [`Refusal`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RefusalReason {
@@ -98,6 +115,93 @@ pub enum RefusalReason {
     UnknownSession,
     /// The server is shutting down.
     ShuttingDown,
+}
+
+impl RefusalReason {
+    /// See [`Refusal::is_final`].
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::UnknownHandler | Self::BadArgs | Self::NotBackground | Self::TooManyTasks
+        )
+    }
+}
+
+/// What a tab sends on its socket ([`SOCKET_PATH`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Upward {
+    /// The first message on every socket, and only the first: the session
+    /// the tab holds, if any, and the document version it has, so the
+    /// stream resumes there. The token travels here, never in the URL.
+    Hello {
+        /// As in [`OpenRequest::resume`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resume: Option<String>,
+        /// The document version the tab holds, if it holds this session.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
+    },
+    /// Events in seq order, as in [`SendRequest::events`].
+    Events(Vec<ClientEvent>),
+    /// The answer to [`Downward::Ping`].
+    Pong,
+}
+
+/// One message of what the server sends on a socket. Each WebSocket message
+/// carries a frame: every `Downward` ready at that moment, in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Downward {
+    /// The answer to [`Upward::Hello`]: the session this socket serves. A
+    /// token other than the one the tab sent means its session was lost
+    /// and this is a new one.
+    Session(SessionInfo),
+    /// One step of the session's stream, as on [`STREAM_PATH`].
+    Stream(crate::ServerMessage),
+    /// An event that was not taken. Sent only for what the client must act
+    /// on ([`Receipt::Refused`] and [`Receipt::Busy`]): on a socket, every
+    /// event not mentioned here was taken, in order.
+    Receipt {
+        /// The event's seq.
+        seq: u64,
+        /// What became of it.
+        receipt: Receipt,
+    },
+    /// The socket has been quiet: answer [`Upward::Pong`], or be taken for
+    /// gone.
+    Ping,
+    /// The socket failed as a whole; the server closes it after this.
+    Failed(ProtocolError),
+}
+
+/// The bytes of a socket message, for clients other than the browser's
+/// (the load generator, the protocol tests). Leptos's websocket server
+/// functions frame each message as one tag byte, 0 for a value and 1 for an
+/// error, then the JSON of the [`Upward`] message or the [`Downward`] frame.
+pub mod socket_frame {
+    use super::{Downward, ProtocolError, Upward};
+
+    /// A value's frame.
+    pub fn encode(message: &Upward) -> Vec<u8> {
+        let mut bytes = vec![0];
+        serde_json::to_writer(&mut bytes, message).expect("an upward message serialises");
+        bytes
+    }
+
+    /// A frame from the server: the messages it carries, or the error the
+    /// server function ended with.
+    pub fn decode(bytes: &[u8]) -> Result<Vec<Downward>, ProtocolError> {
+        let unreadable =
+            |why: String| ProtocolError::Call(format!("unreadable socket frame: {why}"));
+        match bytes.split_first() {
+            Some((0, json)) => serde_json::from_slice(json).map_err(|e| unreadable(e.to_string())),
+            Some((1, json)) => {
+                Err(serde_json::from_slice(json).map_err(|e| unreadable(e.to_string()))?)
+            }
+            _ => Err(unreadable("no tag byte".to_owned())),
+        }
+    }
 }
 
 /// Why a protocol call failed as a whole (as opposed to one event of it,
@@ -160,5 +264,55 @@ impl server_fn::error::FromServerFnError for ProtocolError {
 
     fn from_server_fn_error(error: server_fn::error::ServerFnErrorErr) -> Self {
         Self::Call(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ServerMessage, Update};
+
+    /// The bytes are Leptos's websocket framing: a tag byte, then JSON.
+    #[test]
+    fn socket_frames_round_trip_and_carry_errors() {
+        let hello = Upward::Hello {
+            resume: None,
+            since: Some(3),
+        };
+        let bytes = socket_frame::encode(&hello);
+        assert_eq!(bytes[0], 0);
+        assert_eq!(
+            serde_json::from_slice::<Upward>(&bytes[1..]).unwrap(),
+            hello
+        );
+
+        let frame = vec![
+            Downward::Stream(ServerMessage::Update(Update {
+                version: 4,
+                acked: 2,
+                ..Update::default()
+            })),
+            Downward::Ping,
+        ];
+        let mut bytes = vec![0];
+        serde_json::to_writer(&mut bytes, &frame).unwrap();
+        assert_eq!(socket_frame::decode(&bytes).unwrap(), frame);
+
+        let mut bytes = vec![1];
+        serde_json::to_writer(&mut bytes, &ProtocolError::ShuttingDown).unwrap();
+        assert_eq!(
+            socket_frame::decode(&bytes),
+            Err(ProtocolError::ShuttingDown)
+        );
+        assert!(socket_frame::decode(&[]).is_err());
+    }
+
+    #[test]
+    fn only_a_faulty_event_is_refused_for_good() {
+        assert!(RefusalReason::BadArgs.is_final());
+        assert!(RefusalReason::UnknownHandler.is_final());
+        assert!(!RefusalReason::ShuttingDown.is_final());
+        assert!(!RefusalReason::UnknownSession.is_final());
+        assert!(!RefusalReason::SeqOutOfWindow.is_final());
     }
 }
