@@ -15,6 +15,7 @@
 //!
 //! # Layout
 //!
+//! - [`socket`]: the tab's WebSocket, a server function: the primary transport.
 //! - [`api`]: the server functions that open a session and carry events up.
 //! - `stream` (server): the SSE route that carries patches down.
 //! - `guard` (server): refuses cross-origin calls to the endpoints.
@@ -32,6 +33,7 @@ pub mod api;
 mod client;
 mod components;
 mod context;
+pub mod socket;
 #[cfg(feature = "ssr")]
 pub mod guard;
 #[cfg(feature = "ssr")]
