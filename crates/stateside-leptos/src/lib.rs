@@ -23,6 +23,8 @@ mod context;
 #[cfg(feature = "ssr")]
 pub mod guard;
 #[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
 pub mod stream;
 
 pub use components::{ConnectionBanner, SyncGate, Toasts};

@@ -14,9 +14,8 @@
 use std::{convert::Infallible, fmt::Write, sync::Arc, time::Duration};
 
 use axum::{
-    Extension,
     body::{Body, Bytes},
-    extract::Query,
+    extract::{Query, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -47,7 +46,7 @@ pub struct StreamQuery {
 /// [`STREAM_PATH`](crate::api::STREAM_PATH): `GET /stateside/stream?token=…[&since=…]`. A `Last-Event-ID` header wins
 /// over `since`. 404 tells the client its session is gone.
 pub async fn stream(
-    Extension(engine): Extension<Engine>,
+    State(engine): State<Engine>,
     Query(query): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> Response {
