@@ -80,16 +80,20 @@ bench: bench-build
 # and the analysis (notes.md) if one was written.
 bench-report:
 	$(BENCH_BIN) report --reflex $(BENCH_RUN)/reflex --ours $(BENCH_RUN)/ours.json \
-	  $$(test -f $(BENCH_RUN)/scale.json && echo --scale $(BENCH_RUN)/scale.json) \
+	  $$(for run in scale tasks; do test -f $(BENCH_RUN)/$$run.json && echo --scale $(BENCH_RUN)/$$run.json; done) \
 	  --include $(BENCH_RUN)/browser.md --include $(BENCH_RUN)/engine.md \
 	  $$(test -f $(BENCH_RUN)/notes.md && echo --include $(BENCH_RUN)/notes.md) \
 	  --load "$$(cat $(BENCH_RUN)/load.txt)" --out $(BENCH_RUN).md
 
-# Optional, about three minutes: 10,000 sessions at one event a second, and
-# 10,000 background tasks locking once a second.
+# Optional, about three minutes: 10,000 sessions at one event a second
+# against the server, then 10,000 background tasks locking once a second in
+# one engine, in-process (crates/stateside/benches/tasks.rs, which prints
+# its row as JSON).
 bench-scale: bench-build
 	mkdir -p $(BENCH_RUN)
 	nice -n $(BENCH_NICE) $(BENCH_BIN) scale --out $(BENCH_RUN)/scale.json
+	cargo bench --no-run -q -p stateside --bench tasks
+	nice -n $(BENCH_NICE) cargo bench -q -p stateside --bench tasks > $(BENCH_RUN)/tasks.json
 
 # For CI, under a minute: every workload with small counts against the debug
 # build `make test` made, exactness checked.

@@ -40,7 +40,6 @@ pub fn handlers(products_url: &str) -> anyhow::Result<stateside::App> {
 
 /// Lets the dashboard's engine panel read the engine that runs it.
 #[cfg(feature = "ssr")]
-pub use dashboard::handlers::observe as observe_engine;
 
 /// The whole document, rendered only on the server. The wasm hydrates the
 /// `<body>` that `App` produced inside it.

@@ -4,8 +4,9 @@
 //! two backends' figures come from one machine in one sitting.
 //!
 //! - `run`: the floor, then a to g, then f on a fresh server; JSON rows out.
-//! - `scale`: 10,000 sessions at one event a second, and 10,000 background
-//!   tasks locking once a second in one engine.
+//! - `scale`: 10,000 sessions at one event a second. (Its companion, 10,000
+//!   background tasks in one engine, is `cargo bench -p stateside --bench
+//!   tasks`.)
 //! - `report`: the side-by-side markdown table from both backends' rows.
 
 mod client;
@@ -58,16 +59,13 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// The scale runs.
+    /// The scale run.
     Scale {
         #[command(flatten)]
         binaries: Binaries,
         #[arg(long, default_value_t = 10_000)]
         sessions: usize,
-        /// Background tasks in the in-process run; 0 skips it.
-        #[arg(long, default_value_t = 10_000)]
-        tasks: usize,
-        /// How long each scale run lasts.
+        /// How long the scale run lasts.
         #[arg(long, default_value = "60", value_parser = parse_seconds)]
         seconds: Duration,
         #[arg(long)]
@@ -141,24 +139,17 @@ fn main() -> Result<()> {
         Command::Scale {
             binaries,
             sessions,
-            tasks,
             seconds,
             out,
         } => {
-            let mut rows = client_runtime()?.block_on(async {
+            let row = client_runtime()?.block_on(async {
                 let server = binaries.start_server(None).await?;
                 let row = scale::sessions(&server, sessions, seconds).await;
                 server.stop().await;
                 row
             })?;
-            print_row(&rows);
-            rows = Value::Array(vec![rows]);
-            if tasks > 0 {
-                let tasks = scale::tasks(tasks, seconds)?;
-                print_row(&tasks);
-                rows.as_array_mut().expect("an array").push(tasks);
-            }
-            save(out.as_deref(), &rows)
+            print_row(&row);
+            save(out.as_deref(), &Value::Array(vec![row]))
         }
         Command::Run {
             binaries,

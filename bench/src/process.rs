@@ -75,11 +75,6 @@ pub fn own_cpu_seconds() -> f64 {
     cpu_seconds("/proc/self/stat")
 }
 
-/// Resident memory of this load generator.
-pub fn own_rss_mib() -> f64 {
-    rss_mib("/proc/self/status")
-}
-
 fn rss_mib(status_path: &str) -> f64 {
     let status = std::fs::read_to_string(status_path).unwrap_or_default();
     status

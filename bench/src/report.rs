@@ -14,9 +14,10 @@ pub struct Inputs {
     /// Our `run --out` file.
     #[arg(long)]
     ours: PathBuf,
-    /// Our `scale --out` file, if the scale runs were made.
+    /// The scale runs' rows, if they were made: our `scale --out` file and
+    /// the row `cargo bench -p stateside --bench tasks` printed.
     #[arg(long)]
-    scale: Option<PathBuf>,
+    scale: Vec<PathBuf>,
     /// Extra markdown to include as is (browser figures, engine benches).
     #[arg(long)]
     include: Vec<PathBuf>,
@@ -27,11 +28,15 @@ pub struct Inputs {
     out: PathBuf,
 }
 
+/// The rows of a file that holds an array of them, or just one.
 fn rows(path: &PathBuf) -> Result<Vec<Value>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let rows: Value = serde_json::from_str(&text)?;
-    Ok(rows.as_array().cloned().unwrap_or_default())
+    Ok(match serde_json::from_str(&text)? {
+        Value::Array(rows) => rows,
+        row @ Value::Object(_) => vec![row],
+        _ => Vec::new(),
+    })
 }
 
 fn find<'a>(rows: &'a [Value], test: &str) -> Option<&'a Value> {
@@ -338,10 +343,12 @@ pub fn write(inputs: &Inputs) -> Result<()> {
         detail(&ours)
     );
     let _ = writeln!(text, "## Every row, Reflex\n\n{}", detail(&reflex));
-    if let Some(scale) = &inputs.scale {
+    if !inputs.scale.is_empty() {
         let _ = writeln!(text, "## Scale runs (ours)\n");
-        for row in rows(scale)? {
-            let _ = writeln!(text, "    {row}");
+        for scale in &inputs.scale {
+            for row in rows(scale)? {
+                let _ = writeln!(text, "    {row}");
+            }
         }
         text.push('\n');
     }

@@ -1,32 +1,24 @@
-//! The scale runs, optional and slow (a minute each by default):
+//! The scale run, optional and slow (a minute by default): many tabs
+//! against the real server, each sending one increment a second and waiting
+//! for its update. Their events share a pool of keep-alive connections, as
+//! tabs behind a proxy do, so the sockets are one stream per tab plus the
+//! pool.
 //!
-//! - `sessions`: many tabs against the real server, each sending one
-//!   increment a second and waiting for its update. Their events share a
-//!   pool of keep-alive connections, as tabs behind a proxy do, so the
-//!   sockets are one stream per tab plus the pool.
-//! - `tasks`: many background tasks in one engine, in-process, each taking
-//!   the session lock once a second: how long the lock takes to get, and
-//!   the CPU per lock section including the JSON each stream would send.
+//! Its companion, 10,000 background tasks locking once a second, drives the
+//! engine in-process, so it is an engine bench:
+//! `crates/stateside/benches/tasks.rs`.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Result;
 use futures::{StreamExt, future::try_join_all, stream};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use stateside::{App, Config, Engine, HandlerId, State, Task, transport::ClientEvent};
-use tokio::{
-    sync::broadcast::error::RecvError,
-    time::{Instant, MissedTickBehavior, interval_at, sleep, sleep_until},
-};
+use tokio::time::{Instant, MissedTickBehavior, interval_at};
 
 use crate::{
     client::Session,
     conn::Pool,
-    process::{Server, own_cpu_seconds, own_rss_mib},
+    process::Server,
     stats::{Meter, Samples},
 };
 
@@ -96,120 +88,5 @@ pub async fn sessions(server: &Server, n: usize, duration: Duration) -> Result<V
         "server_rss_end_mib": rss_end,
         "kib_per_live_session": 1024.0 * (rss_end - rss_before) / n as f64,
         "event_connections": pool.size(),
-    }))
-}
-
-#[derive(Clone, Default, Serialize, Deserialize)]
-struct Ticks {
-    count: u64,
-}
-
-impl State for Ticks {
-    const NAME: &'static str = "ticks";
-}
-
-/// `(first tick after this many ms, ticks)`.
-const TICK: HandlerId<(u64, u32)> = HandlerId::new("tick");
-
-const SESSIONS: usize = 100;
-
-/// `n` tasks over [`SESSIONS`] sessions of one in-process engine.
-pub fn tasks(n: usize, duration: Duration) -> Result<Value> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?
-        .block_on(run_tasks(n, duration))
-}
-
-async fn run_tasks(n: usize, duration: Duration) -> Result<Value> {
-    let waits = Arc::new(Mutex::new(Samples::default()));
-    let recorder = Arc::clone(&waits);
-    let app = App::new().background(TICK, move |mut task: Task<Ticks>, (offset_ms, ticks)| {
-        let waits = Arc::clone(&recorder);
-        async move {
-            let mut next = Instant::now() + Duration::from_millis(offset_ms);
-            for _ in 0..ticks {
-                sleep_until(next).await;
-                next += Duration::from_secs(1);
-                let asked = Instant::now();
-                let mut ticks = task.lock().await;
-                let waited = asked.elapsed();
-                ticks.count += 1;
-                drop(ticks);
-                waits.lock().expect("samples lock").push(waited);
-            }
-            Ok(())
-        }
-    });
-    let engine = Engine::new(app, Config::default());
-    let rss_before = own_rss_mib();
-    let sessions: Vec<_> = (0..SESSIONS).map(|_| engine.open().unwrap()).collect();
-    // Each session's stream, serialised as the SSE route would.
-    let streams: Vec<_> = sessions
-        .iter()
-        .map(|session| {
-            let mut live = session.subscribe(None).live;
-            tokio::spawn(async move {
-                let mut bytes = 0usize;
-                loop {
-                    match live.recv().await {
-                        Ok(message) => {
-                            bytes += serde_json::to_vec(&*message).map_or(0, |v| v.len())
-                        }
-                        Err(RecvError::Lagged(_)) => {}
-                        Err(RecvError::Closed) => return bytes,
-                    }
-                }
-            })
-        })
-        .collect();
-    let ticks = duration.as_secs().max(1) as u32;
-    let cpu_before = own_cpu_seconds();
-    let start = Instant::now();
-    for i in 0..n {
-        let session = &sessions[i % SESSIONS];
-        let offset_ms = (1000 * i / n) as u64;
-        let event = ClientEvent {
-            seq: (i / SESSIONS) as u64 + 1,
-            handler: TICK.name().to_owned(),
-            args: json!([offset_ms, ticks]),
-        };
-        session.submit(event)?;
-    }
-    sleep(Duration::from_millis(1500)).await;
-    let live_tasks: usize = sessions.iter().map(|s| s.tasks().len()).sum();
-    let rss_live = own_rss_mib();
-    while sessions.iter().any(|s| !s.tasks().is_empty()) {
-        sleep(Duration::from_millis(100)).await;
-    }
-    let wall = start.elapsed().as_secs_f64();
-    let cpu = own_cpu_seconds() - cpu_before;
-    let mut exact = true;
-    for (i, session) in sessions.iter().enumerate() {
-        let tasks_here = (n + SESSIONS - 1 - i) / SESSIONS;
-        let count = session.read(|t: &Ticks| t.count).await;
-        exact &= count == tasks_here as u64 * u64::from(ticks);
-    }
-    for stream in &streams {
-        stream.abort();
-    }
-    let waits = std::mem::take(&mut *waits.lock().expect("samples lock"));
-    let locks = waits.len();
-    Ok(json!({
-        "test": format!("scale: {n} background tasks x 1 lock/s x {ticks} s ({SESSIONS} sessions, in-process)"),
-        "n": locks,
-        "live_tasks": live_tasks,
-        "total_s": wall,
-        "locks_per_s": locks as f64 / wall,
-        "lock_wait_p50_ms": waits.percentile(50.0),
-        "lock_wait_p99_ms": waits.percentile(99.0),
-        "lock_wait_max_ms": waits.max(),
-        "cpu_us_per_lock": 1e6 * cpu / locks as f64,
-        "cpu_share_of_one_core": cpu / wall,
-        "rss_before_mib": rss_before,
-        "rss_live_mib": rss_live,
-        "kib_per_live_task": 1024.0 * (rss_live - rss_before) / n as f64,
-        "exact": exact,
     }))
 }

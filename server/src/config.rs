@@ -1,11 +1,16 @@
 //! The server's settings: flags, each with an environment variable, so the
 //! same binary is configured the same way by hand, by scripts and in CI.
 //! Where the site is served comes from Leptos's own `LEPTOS_*` variables.
+//!
+//! The engine's flags default to [`Config::default()`], where each default
+//! is stated once with its reason; `--help` shows them. Durations are
+//! `humantime`'s, which reads and prints them as "1h" or "500ms".
 
-use std::{path::PathBuf, str::FromStr, sync::Arc, time::Duration};
+use std::{path::PathBuf, str::FromStr, sync::Arc};
 
 use clap::Parser;
-use stateside::{App, Engine, FileStore, RedisStore, StoreError};
+use humantime::Duration;
+use stateside::{App, Config, Engine, FileStore, RedisStore, StoreError};
 
 #[derive(Debug, Parser)]
 #[command(version, about = "The Stateside demo server")]
@@ -17,27 +22,27 @@ pub struct Settings {
     pub store: StoreChoice,
 
     /// Free sessions idle this long (no events, no tab, no task), e.g. "1h".
-    #[arg(long, env = "STATESIDE_IDLE_TTL", default_value = "1h", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "STATESIDE_IDLE_TTL", default_value_t = Config::default().idle_ttl.into())]
     pub idle_ttl: Duration,
 
     /// Log a warning, naming the handler, when it holds a session's lock longer.
-    #[arg(long, env = "STATESIDE_LOCK_WARNING", default_value = "1s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "STATESIDE_LOCK_WARNING", default_value_t = Config::default().lock_hold_warning.into())]
     pub lock_warning: Duration,
 
     /// Events a session may have waiting before it answers "busy".
-    #[arg(long, env = "STATESIDE_QUEUE_LIMIT", default_value_t = 1024)]
+    #[arg(long, env = "STATESIDE_QUEUE_LIMIT", default_value_t = Config::default().queue_limit)]
     pub queue_limit: usize,
 
     /// Background tasks one session may run at once.
-    #[arg(long, env = "STATESIDE_MAX_TASKS", default_value_t = 256)]
+    #[arg(long, env = "STATESIDE_MAX_TASKS", default_value_t = Config::default().max_tasks_per_session)]
     pub max_tasks: usize,
 
     /// Sessions one process holds before it refuses new tabs.
-    #[arg(long, env = "STATESIDE_MAX_SESSIONS", default_value_t = 100_000)]
+    #[arg(long, env = "STATESIDE_MAX_SESSIONS", default_value_t = Config::default().max_sessions)]
     pub max_sessions: usize,
 
     /// Updates kept per session to replay to a reconnecting tab.
-    #[arg(long, env = "STATESIDE_REPLAY_RING", default_value_t = 256)]
+    #[arg(long, env = "STATESIDE_REPLAY_RING", default_value_t = Config::default().replay_ring)]
     pub replay_ring: usize,
 
     /// The largest request body accepted, in bytes (and so the largest event).
@@ -45,7 +50,7 @@ pub struct Settings {
     pub max_payload: usize,
 
     /// On SIGTERM, how long running handlers get to finish.
-    #[arg(long, env = "STATESIDE_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "STATESIDE_SHUTDOWN_GRACE", default_value = "10s")]
     pub shutdown_grace: Duration,
 }
 
@@ -87,15 +92,15 @@ impl Settings {
         })
     }
 
-    fn engine_config(&self) -> stateside::Config {
-        stateside::Config {
-            idle_ttl: self.idle_ttl,
-            lock_hold_warning: self.lock_warning,
+    fn engine_config(&self) -> Config {
+        Config {
+            idle_ttl: self.idle_ttl.into(),
+            lock_hold_warning: self.lock_warning.into(),
             queue_limit: self.queue_limit,
             replay_ring: self.replay_ring,
             max_tasks_per_session: self.max_tasks,
             max_sessions: self.max_sessions,
-            ..stateside::Config::default()
+            ..Config::default()
         }
     }
 }

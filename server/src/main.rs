@@ -1,6 +1,7 @@
-//! The server binary. It only wires things together: configuration from
-//! cargo-leptos's environment, the Leptos pages and server functions, the
-//! static site files, and the app's own axum routes.
+//! The server binary. It only wires things together: the engine from the
+//! flags, Leptos's pages and server functions with the static site files
+//! (configured from cargo-leptos's environment), Stateside's protocol, and
+//! the routes that operations and the posts demo need.
 
 mod config;
 mod metrics;
@@ -11,12 +12,11 @@ use std::error::Error;
 use clap::Parser;
 
 use app::{App, shell};
-use axum::{Extension, Router, http::StatusCode, middleware, routing::get, serve::ListenerExt};
+use axum::{Router, http::StatusCode, routing::get, serve::ListenerExt};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 use stateside::Engine;
-use stateside_leptos::{guard, stream::stream};
-use stateside_wire::STREAM_PATH;
+use stateside_leptos::server::{StatesideRouter, engine_context};
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 use tracing_subscriber::EnvFilter;
 
@@ -30,16 +30,26 @@ async fn main() -> Result<(), Box<dyn Error>> {
     // `None`: read LEPTOS_* variables, which cargo-leptos (or scripts/e2e.sh)
     // sets, falling back to Leptos's defaults.
     let conf = get_configuration(None)?;
-    let addr = conf.leptos_options.site_addr;
+    let options = conf.leptos_options;
+    let addr = options.site_addr;
     let engine = settings
         .engine(app::handlers(&mock_api::products_url(addr))?)
         .await?;
-    app::observe_engine(engine.clone());
     engine.spawn_expiry();
-    let app = router(conf.leptos_options, app_routes(engine.clone()))
-        .layer(middleware::from_fn(guard::same_origin))
-        .layer(RequestBodyLimitLayer::new(settings.max_payload))
-        .layer(Extension(engine.clone()));
+
+    let routes = generate_route_list(App);
+    let app = Router::new()
+        .leptos_routes_with_context(&options, routes, engine_context(engine.clone()), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler(shell))
+        .with_state(options)
+        .stateside(engine.clone())
+        .merge(operations(engine.clone()))
+        .merge(mock_api::routes())
+        .layer(TraceLayer::new_for_http())
+        .layer(RequestBodyLimitLayer::new(settings.max_payload));
 
     // No Nagle: an update is one small write that must leave at once; with
     // the client's delayed ACK, Nagle adds up to 40 ms to a round trip.
@@ -53,7 +63,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .with_graceful_shutdown(terminated(engine.clone()))
         .await?;
     // Connections are closed; let queued handlers finish, then stop tasks.
-    engine.drain(settings.shutdown_grace).await;
+    engine.drain(settings.shutdown_grace.into()).await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -72,8 +82,8 @@ async fn terminated(engine: Engine) {
     engine.close();
 }
 
-/// Routes outside Leptos, each already given its own state.
-fn app_routes(engine: Engine) -> Router {
+/// Health, readiness and metrics, for whatever runs the server.
+fn operations(engine: Engine) -> Router {
     let metrics = metrics::routes(engine.clone());
     // Live while the process runs; ready while it takes events.
     let ready = move || async move {
@@ -87,21 +97,4 @@ fn app_routes(engine: Engine) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .merge(metrics)
-        .route(STREAM_PATH, get(stream))
-        .merge(mock_api::routes())
-}
-
-/// Leptos pages and server functions, then `extra`, with static files from
-/// the site root (or the app's 404 page) for anything else.
-fn router(options: LeptosOptions, extra: Router) -> Router {
-    let routes = generate_route_list(App);
-    Router::new()
-        .leptos_routes(&options, routes, {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
-        .fallback(file_and_error_handler(shell))
-        .with_state(options)
-        .merge(extra)
-        .layer(TraceLayer::new_for_http())
 }

@@ -2,13 +2,10 @@
 //! registered as superseding so a panel never has two, and the buttons
 //! that start and cancel them through the engine.
 
-use std::{
-    sync::OnceLock,
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
-};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rand::seq::IndexedRandom;
-use stateside::{App, Cx, Engine, Task};
+use stateside::{App, Cx, Task};
 
 use super::*;
 
@@ -21,17 +18,6 @@ const JOB_TASK: HandlerId<()> = HandlerId::new("dashboard/job");
 const ENGINE_TASK: HandlerId<()> = HandlerId::new("dashboard/engine");
 /// The probe's foreground half, sent with the time it was emitted.
 const ENGINE_SAMPLE: HandlerId<u64> = HandlerId::new("dashboard/engine_sample");
-
-/// The engine, for its session count. Handlers are registered before the
-/// engine that runs them exists, so it can only be handed over afterwards,
-/// once, at startup: a `OnceLock` is the least machinery for that.
-static ENGINE: OnceLock<Engine> = OnceLock::new();
-
-/// Lets the engine panel see the engine. Call once, after building it; a
-/// second call changes nothing.
-pub fn observe(engine: Engine) {
-    let _ = ENGINE.set(engine);
-}
 
 impl Panel {
     const ALL: [Panel; 4] = [Panel::Chart, Panel::Log, Panel::Job, Panel::Engine];
@@ -157,12 +143,13 @@ async fn probe(mut task: Task<EngineView>, (): ()) -> anyhow::Result<()> {
     let mut held = Duration::ZERO;
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
+        let sessions = task.engine_stats().sessions;
         let asked = Instant::now();
         let mut view = task.lock().await;
         let locked = Instant::now();
         view.lock_wait_us = micros(locked - asked);
         view.lock_hold_us = micros(held);
-        view.sessions = ENGINE.get().map_or(0, Engine::session_count);
+        view.sessions = sessions;
         view.samples += 1;
         drop(view);
         // Includes computing and sending the patch, which the drop does.

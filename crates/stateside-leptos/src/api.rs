@@ -63,6 +63,8 @@ pub async fn send_events(
     Ok(receipts)
 }
 
+/// The engine, which the server provides as context
+/// ([`engine_context`](crate::server::engine_context)).
 #[cfg(feature = "ssr")]
 fn receipt(submitted: Result<stateside::transport::Submitted, stateside::Error>) -> Receipt {
     use stateside::{Error, transport::Submitted};
@@ -113,10 +115,12 @@ fn no_engine(error: ServerFnError) -> ProtocolError {
 
 #[cfg(feature = "ssr")]
 async fn engine() -> Result<stateside::Engine, ServerFnError> {
-    let axum::Extension(engine) = leptos_axum::extract::<axum::Extension<stateside::Engine>>()
-        .await
-        .map_err(|error| ServerFnError::new(format!("no engine: {error}")))?;
-    Ok(engine)
+    use_context::<stateside::Engine>().ok_or_else(|| {
+        ServerFnError::new(
+            "no Stateside engine in context: serve the server functions with \
+             `leptos_routes_with_context` and `stateside_leptos::server::engine_context`",
+        )
+    })
 }
 
 /// The paths and argument shapes the macros generate are the ones the wire

@@ -33,9 +33,11 @@ pub mod api;
 mod client;
 mod components;
 mod context;
-pub mod socket;
 #[cfg(feature = "ssr")]
 pub mod guard;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod socket;
 #[cfg(feature = "ssr")]
 pub mod stream;
 

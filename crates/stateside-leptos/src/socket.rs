@@ -23,5 +23,7 @@ pub async fn socket(
     upward: BoxedStream<Upward, ProtocolError>,
 ) -> Result<BoxedStream<Vec<Downward>, ProtocolError>, ProtocolError> {
     drop(upward);
-    Err(ProtocolError::Server("the socket is not served yet".to_owned()))
+    Err(ProtocolError::Server(
+        "the socket is not served yet".to_owned(),
+    ))
 }

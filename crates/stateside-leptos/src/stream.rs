@@ -14,9 +14,9 @@
 use std::{convert::Infallible, fmt::Write, sync::Arc, time::Duration};
 
 use axum::{
-    Extension, Json,
+    Json,
     body::{Body, Bytes},
-    extract::Query,
+    extract::{Query, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -49,7 +49,7 @@ pub struct StreamQuery {
 /// A `Last-Event-ID` header wins over `since`. A refusal is a
 /// [`ProtocolError`] as JSON; its 404 tells the client its session is gone.
 pub async fn stream(
-    Extension(engine): Extension<Engine>,
+    State(engine): State<Engine>,
     Query(query): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> Response {

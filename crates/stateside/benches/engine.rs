@@ -1,5 +1,5 @@
 //! The engine's own costs, with no HTTP in the way (`cargo bench -p
-//! stateside`):
+//! stateside --bench engine`):
 //!
 //! - `session/*`: events through one session actor: back to back (submit
 //!   all, await the last ack) and one at a time (submit, await its ack).

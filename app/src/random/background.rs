@@ -1,0 +1,85 @@
+//! `/random/background`: a background task draws the values in a loop,
+//! sleeping without the session's lock, so other clicks apply at once.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use stateside_leptos::use_field;
+use stateside_wire::{HandlerId, State};
+
+use super::{Runner, page::RandomPage};
+
+/// This page's run.
+#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackgroundRun(pub Runner);
+
+impl State for BackgroundRun {
+    const NAME: &'static str = "random_background";
+}
+
+pub const SET_RUNNING: HandlerId<bool> = HandlerId::new("random/background/set_running");
+pub const SINGLE_STEP: HandlerId<()> = HandlerId::new("random/background/single_step");
+
+#[cfg(feature = "ssr")]
+pub mod handlers {
+    //! Server side: the buttons, and the task that loops.
+
+    use stateside::{App, Cx, Task};
+
+    use super::*;
+    use crate::random::RandomShared;
+
+    const RUN: HandlerId<()> = HandlerId::new("random/background/run");
+
+    async fn set_running(mut run: Cx<BackgroundRun>, on: bool) -> anyhow::Result<()> {
+        if run.0.switch(on) {
+            run.start(RUN, &())?;
+        }
+        Ok(())
+    }
+
+    async fn single_step(mut run: Cx<BackgroundRun>, (): ()) -> anyhow::Result<()> {
+        if run.0.single_step() {
+            run.start(RUN, &())?;
+        }
+        Ok(())
+    }
+
+    /// Values in a loop, sleeping without the lock.
+    async fn run(mut task: Task<BackgroundRun>, (): ()) -> anyhow::Result<()> {
+        loop {
+            let delay = {
+                let mut run = task.lock().await;
+                run.0.loading = true;
+                run.state::<RandomShared>().delay()
+            };
+            tokio::time::sleep(delay).await;
+            let mut run = task.lock().await;
+            run.state_mut::<RandomShared>().roll();
+            if !run.0.step_done() {
+                return Ok(());
+            }
+        }
+    }
+
+    pub fn register(app: App) -> App {
+        app.on(SET_RUNNING, set_running)
+            .on(SINGLE_STEP, single_step)
+            // Superseding, so that even a start that slipped past the run's
+            // claim could not leave two loops in one session.
+            .background_superseding(RUN, run)
+    }
+}
+
+#[component]
+pub fn RandomBackgroundPage() -> impl IntoView {
+    view! {
+        <RandomPage
+            title="Background"
+            how="a background task sleeps without the lock, so your other clicks apply at once."
+            other=("/random/chain", "chained")
+            run=use_field(|run: &BackgroundRun| run.0.clone())
+            set_running=SET_RUNNING
+            single_step=SINGLE_STEP
+        />
+    }
+}
