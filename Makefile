@@ -24,6 +24,9 @@ test: setup
 	cargo clippy --workspace --all-targets -- -D warnings
 	# The browser-only code (hydrate) is not in the native build: lint it too.
 	cargo clippy -p frontend --target wasm32-unknown-unknown --features hydrate -- -D warnings
+	# The library crates' docs, with every public item documented.
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p stateside -p stateside-wire -p stateside-leptos \
+	  --features stateside-leptos/ssr,stateside-wire/testing
 	cargo test --workspace
 	scripts/chaos.sh
 	cargo leptos build

@@ -5,7 +5,7 @@
 //! The protocol's server side is three things: the patch stream (an axum
 //! route of ours, given the engine as its state), the two server functions
 //! of [`api`](crate::api) (which Leptos routes along with the app's own, in
-//! `leptos_routes`), and the same-origin [`guard`](crate::guard) in front of
+//! `leptos_routes`), and the same-origin [`guard`] in front of
 //! all of them. Since Leptos owns the server functions' routes, the engine
 //! reaches them as Leptos context, through [`engine_context`]:
 //!
