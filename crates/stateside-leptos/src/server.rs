@@ -51,7 +51,10 @@ impl<S: Clone + Send + Sync + 'static> StatesideRouter for Router<S> {
         // The last layer runs first: the guard, then typed refusals (which
         // thus also type the socket's failed upgrades), then the socket.
         self.merge(stream)
-            .layer(middleware::from_fn_with_state(engine.clone(), upgrade::socket))
+            .layer(middleware::from_fn_with_state(
+                engine.clone(),
+                upgrade::socket,
+            ))
             .layer(middleware::from_fn_with_state(engine, status::typed))
             .layer(middleware::from_fn(guard::same_origin))
     }

@@ -92,8 +92,14 @@ mod tests {
             status(&ProtocolError::Malformed("x".to_owned())),
             StatusCode::BAD_REQUEST
         );
-        assert_eq!(status(&ProtocolError::MalformedToken), StatusCode::BAD_REQUEST);
-        assert_eq!(status(&ProtocolError::UnknownSession), StatusCode::NOT_FOUND);
+        assert_eq!(
+            status(&ProtocolError::MalformedToken),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status(&ProtocolError::UnknownSession),
+            StatusCode::NOT_FOUND
+        );
         assert_eq!(
             status(&ProtocolError::TooLarge { limit: 1 }),
             StatusCode::PAYLOAD_TOO_LARGE

@@ -24,9 +24,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
 use stateside::{Engine, SessionHandle};
-use stateside_wire::{
-    Downward, ProtocolError, Receipt, SessionInfo, Upward, socket_frame::Writer,
-};
+use stateside_wire::{Downward, ProtocolError, Receipt, SessionInfo, Upward, socket_frame::Writer};
 use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::{
@@ -43,7 +41,11 @@ pub(super) async fn run(socket: WebSocket, engine: Engine) {
     let mut link = Link::new(socket, config.keepalive, config.max_payload);
     let (resume, since) = match timeout(link.patience(), link.recv()).await {
         Ok(Some(Ok(Upward::Hello { resume, since }))) => (resume, since),
-        Ok(Some(Ok(_))) => return link.fail(malformed("the first message must be a hello")).await,
+        Ok(Some(Ok(_))) => {
+            return link
+                .fail(malformed("the first message must be a hello"))
+                .await;
+        }
         Ok(Some(Err(error))) => return link.fail(error).await,
         Ok(None) | Err(_) => return link.close().await,
     };
