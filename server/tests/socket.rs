@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use app::bench::{APPEND_ITEM, Bench, INCREMENT, SLOW};
+use app::bench::{APPEND_ITEM, BG_INCREMENT, Bench, INCREMENT, SLOW};
 use futures::future::join_all;
 use stateside_wire::{Document, ProtocolError, Receipt, RefusalReason, ServerMessage, Upward};
 use support::{Instance, Lost, socket::SocketTab};
@@ -364,4 +364,31 @@ async fn a_dropped_socket_is_resumed_by_the_next() {
     tab.send(&[event]).await.unwrap();
     tab.settled().await;
     assert_eq!(count(&tab), 2);
+}
+
+/// A tab that stops reading does not make the server buffer its stream:
+/// the socket pushes back, the tab's cursor falls out of the live feed, and
+/// it is resynced (here from a snapshot, the ring being small), ending on
+/// the same document as a tab that kept up.
+#[tokio::test]
+async fn a_slow_reader_is_resynced_not_buffered() {
+    let server = server().await;
+    let mut slow = SocketTab::new();
+    slow.connect_narrow(&server, 4096).await.unwrap();
+    let mut quick = SocketTab::join(&slow.token);
+    quick.connect(&server, None).await.unwrap();
+    const STEPS: u32 = 20_000;
+    let task = quick.event(BG_INCREMENT, STEPS);
+    quick.send(&[task]).await.unwrap();
+    quick.until(|tab| count(tab) == i64::from(STEPS)).await;
+    // Only now does the slow tab read: it must catch up, in order.
+    slow.until(|tab| count(tab) == i64::from(STEPS)).await;
+    assert_eq!(slow.document().value(), quick.document().value());
+    assert!(
+        slow.received
+            .iter()
+            .skip(1)
+            .any(|message| matches!(message, ServerMessage::Snapshot { .. })),
+        "the slow tab was resynced"
+    );
 }

@@ -92,6 +92,11 @@ impl SocketTab {
         let (socket, _) = tokio_tungstenite::connect_async(Self::request(at, None))
             .await
             .map_err(|error| Lost::Socket(error.to_string()))?;
+        self.hello(socket, since).await
+    }
+
+    /// Says hello on `socket` and waits for the server's answer.
+    async fn hello(&mut self, socket: Socket, since: Option<u64>) -> Result<(), Lost> {
         self.socket = Some(socket);
         self.session = None;
         self.failed = None;
@@ -102,6 +107,21 @@ impl SocketTab {
         self.say(&Upward::Hello { resume, since }).await?;
         self.try_until(Duration::from_secs(20), |tab| tab.session.is_some())
             .await
+    }
+
+    /// Like [`connect`](Self::connect), on a TCP socket whose receive
+    /// buffer is `bytes` (as far as the kernel allows): a tab that reads
+    /// slowly then pushes back on the server at once.
+    pub async fn connect_narrow(&mut self, at: &Address, bytes: u32) -> Result<(), Lost> {
+        let host = at.base.trim_start_matches("http://");
+        let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+        tcp.set_recv_buffer_size(bytes).unwrap();
+        let stream = tcp.connect(host.parse().unwrap()).await.unwrap();
+        let stream = MaybeTlsStream::Plain(stream);
+        let (socket, _) = tokio_tungstenite::client_async(Self::request(at, None), stream)
+            .await
+            .map_err(|error| Lost::Socket(error.to_string()))?;
+        self.hello(socket, None).await
     }
 
     /// Takes over a socket opened elsewhere, without a hello.
