@@ -242,9 +242,13 @@ async fn take(
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Value;
+    use serde_json::{Value, json};
+    use stateside_wire::Update;
+    use tokio::net::TcpListener;
+    use tokio_tungstenite::accept_async;
 
     use super::*;
+    use crate::{client::Session, transport::Transport};
 
     fn event(seq: u64) -> ClientEvent {
         ClientEvent {
@@ -270,5 +274,100 @@ mod tests {
         assert!(pick(&unacked, &[], None).is_empty());
         unacked.acked(4);
         assert_eq!(pick(&unacked, &[2, 5], Some(1)), [5, 6]);
+    }
+
+    /// A server that speaks the protocol for one tab the way the real one
+    /// must: it pings at once, is busy for seq 2 the first time, and applies
+    /// increments in seq order, holding what comes early.
+    async fn one_tab(socket: WebSocketStream<TcpStream>) -> Result<()> {
+        let (mut sink, mut frames) = socket.split();
+        let mut up = async || -> Result<Upward> {
+            let bytes = frames.next().await.context("closed")??.into_data();
+            assert_eq!(bytes[0], 0, "a value's tag");
+            Ok(serde_json::from_slice(&bytes[1..])?)
+        };
+        let frame = |downs: Vec<Downward>| {
+            let mut bytes = vec![0];
+            serde_json::to_writer(&mut bytes, &downs).expect("a frame");
+            Message::binary(bytes)
+        };
+        assert_eq!(
+            up().await?,
+            Upward::Hello {
+                resume: None,
+                since: None
+            }
+        );
+        let info = SessionInfo {
+            token: "t".to_owned(),
+            next_seq: 1,
+        };
+        let snapshot = ServerMessage::Snapshot {
+            version: 1,
+            acked: 0,
+            state: json!({ "bench": { "count": 0 } }),
+        };
+        let hello = vec![
+            Downward::Session(info),
+            Downward::Stream(snapshot),
+            Downward::Ping,
+        ];
+        sink.send(frame(hello)).await?;
+        assert_eq!(up().await?, Upward::Pong);
+        let (mut next, mut version, mut busy_once) = (1, 1, true);
+        let mut held = BTreeMap::new();
+        while next <= 3 {
+            let Upward::Events(events) = up().await? else {
+                bail!("events expected");
+            };
+            let mut downs = Vec::new();
+            for event in events {
+                if event.seq == 2 && std::mem::take(&mut busy_once) {
+                    downs.push(Downward::Receipt {
+                        seq: 2,
+                        receipt: Receipt::Busy,
+                    });
+                } else {
+                    held.insert(event.seq, event);
+                }
+            }
+            while held.remove(&next).is_some() {
+                version += 1;
+                let ops = json!([{ "op": "replace", "path": "/bench/count", "value": next }]);
+                downs.push(Downward::Stream(ServerMessage::Update(Update {
+                    version,
+                    ops: serde_json::from_value(ops)?,
+                    acked: next,
+                    ..Update::default()
+                })));
+                next += 1;
+            }
+            sink.send(frame(downs)).await?;
+        }
+        // Open until the tab goes.
+        while frames.next().await.is_some() {}
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_tab_answers_pings_and_resends_what_the_server_was_busy_for() -> Result<()> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let server = tokio::spawn(async move {
+            let (stream, _) = listener.accept().await?;
+            one_tab(accept_async(stream).await?).await
+        });
+        let mut tab = Session::open(Transport::Socket, addr).await?;
+        assert_eq!(tab.token(), "t");
+        for _ in 0..3 {
+            tab.send("bench/increment", Value::Null).await?;
+        }
+        let view = tab
+            .until(|view| view.count == 3, Duration::from_secs(10))
+            .await?;
+        assert_eq!((view.max_count, view.acked, view.version), (3, 3, 4));
+        assert_eq!(tab.resent(), 1);
+        drop(tab);
+        server.await?
     }
 }
