@@ -8,7 +8,11 @@
 //! - `GET /stream?token=T`: an SSE stream for `T`.
 //! - `POST /send?token=T`: the body, pushed as one event on `T`'s stream.
 //! - `GET /ws`: a websocket that sends every message straight back (upgraded
-//!   by hand with hyper, so axum needs no `ws` feature in the workspace).
+//!   by hand with hyper, so the bench needs no `ws` feature of axum). It is
+//!   tokio-tungstenite with its default configuration, the stack and the
+//!   buffers axum's `WebSocketUpgrade` gives a Leptos websocket server
+//!   function, so an idle socket here costs what one costs the server before
+//!   any session is behind it.
 
 use std::{
     collections::HashMap,
