@@ -1,10 +1,11 @@
 //! Leptos glue for Stateside.
 //!
-//! - Events go up through Leptos server functions ([`api`]).
-//! - Patches come down an SSE stream (`stream`, on the server), chosen
-//!   over a websocket because the browser reconnects an `EventSource` by
-//!   itself and sends `Last-Event-ID`, which is exactly the last document
-//!   version the client applied.
+//! - Each tab has one WebSocket ([`socket`]): events go up it and patches
+//!   come down it.
+//! - Where upgrades are refused, events go up through Leptos server
+//!   functions ([`api`]) and patches come down an SSE stream (`stream`, on
+//!   the server), whose `EventSource` reconnects by itself and sends
+//!   `Last-Event-ID`, exactly the last document version the client applied.
 //! - In the browser, [`Stateside`] holds the session document in a signal
 //!   and components read typed states from it with [`use_state`], or single
 //!   fields with [`use_field`], whose memos stop a change to one field from
@@ -18,6 +19,10 @@
 //! - [`socket`]: the tab's WebSocket, a server function: the primary transport.
 //! - [`api`]: the server functions that open a session and carry events up.
 //! - `stream` (server): the SSE route that carries patches down.
+//! - `session`, `cursor` (server): what both transports share: a session
+//!   opened or resumed, events submitted with receipts, and a reader's place
+//!   in the session's stream.
+//! - `status` (server): typed HTTP answers for refusals on the fallback path.
 //! - `guard` (server): refuses cross-origin calls to the endpoints.
 //! - `context`: the [`Stateside`] client as signals, and typed reads of it.
 //! - `components`: the connection banner, toasts and sync gate.
@@ -34,10 +39,16 @@ mod client;
 mod components;
 mod context;
 #[cfg(feature = "ssr")]
+mod cursor;
+#[cfg(feature = "ssr")]
 pub mod guard;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+mod session;
 pub mod socket;
+#[cfg(feature = "ssr")]
+pub mod status;
 #[cfg(feature = "ssr")]
 pub mod stream;
 
