@@ -356,7 +356,7 @@ async fn a_dropped_socket_is_resumed_by_the_next() {
     tab.disconnect();
     let event = tab.event(INCREMENT, ());
     assert!(matches!(
-        tab.send(&[event.clone()]).await,
+        tab.send(std::slice::from_ref(&event)).await,
         Err(Lost::StreamEnded)
     ));
     tab.connect(&server, Some(version)).await.unwrap();

@@ -7,7 +7,7 @@
 //! stream (an axum route of ours, given the engine as its state), the two
 //! server functions of [`api`](crate::api) (which Leptos routes along with
 //! the app's own, in `leptos_routes`), typed refusals
-//! ([`status`](crate::status)), and the same-origin [`guard`](crate::guard)
+//! ([`status`]), and the same-origin [`guard`]
 //! in front of all of them. Since Leptos owns the server functions' routes,
 //! the engine reaches them as Leptos context, through [`engine_context`]:
 //!

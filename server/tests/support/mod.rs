@@ -100,11 +100,21 @@ impl Instance {
     /// SIGTERM, as an orchestrator stops a server, and waits until it has
     /// exited (it drains its sessions first).
     pub async fn terminate(&mut self) {
+        self.signal_terminate();
+        self.exited().await;
+    }
+
+    /// Sends SIGTERM, and goes on.
+    pub fn signal_terminate(&self) {
         let terminated = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .expect("kill runs");
         assert!(terminated.success());
+    }
+
+    /// Waits until the process has exited.
+    pub async fn exited(&mut self) {
         for _ in 0..600 {
             if self.child.try_wait().unwrap().is_some() {
                 return;
