@@ -48,7 +48,9 @@ fuzz:
 
 # Benchmarks (bench/README.md). `make bench` runs Reflex's anchor and ours on
 # this machine, one after the other, and writes the side-by-side table to
-# bench/results/<date>.md, with the raw rows in bench/results/<date>/.
+# bench/results/<date>.md, with the raw rows in bench/results/<date>/. Ours
+# runs every workload on the websocket and on POST + SSE (BENCH_TRANSPORTS),
+# each beside its echo floor.
 REFLEX_ANCHOR ?= $(CURDIR)/../shared/anchors/reflex
 BENCH_DATE ?= $(shell date +%Y-%m-%d)
 BENCH_RUN = bench/results/$(BENCH_DATE)
@@ -56,6 +58,7 @@ BENCH_BIN = $(CARGO_TARGET_DIR)/release/stateside-bench
 # Both backends run at this niceness (the anchor's NICE), e.g. -10 to keep
 # other builds on a shared machine from preempting them.
 BENCH_NICE ?= 0
+BENCH_TRANSPORTS ?= socket,http
 
 .PHONY: bench bench-build bench-report bench-scale bench-smoke
 
@@ -69,7 +72,7 @@ bench: bench-build
 	  top -bn1 -w 120 | head -15; } > $(BENCH_RUN)/load.txt
 	NICE=$(BENCH_NICE) OUT=$(CURDIR)/$(BENCH_RUN)/reflex $(REFLEX_ANCHOR)/scripts/run_all.sh
 	{ echo; echo "between Reflex and ours:"; uptime; } >> $(BENCH_RUN)/load.txt
-	nice -n $(BENCH_NICE) $(BENCH_BIN) run --out $(BENCH_RUN)/ours.json
+	nice -n $(BENCH_NICE) $(BENCH_BIN) run --transports $(BENCH_TRANSPORTS) --out $(BENCH_RUN)/ours.json
 	BENCH_BROWSER_MD=$(CURDIR)/$(BENCH_RUN)/browser.md STATESIDE_PROFILE=release \
 	  scripts/e2e.sh --config bench/playwright.config.ts
 	{ echo '## Engine (`cargo bench -p stateside`)'; echo; echo '```'; \
@@ -98,8 +101,8 @@ bench-scale: bench-build
 	cargo bench --no-run -q -p stateside --bench tasks
 	nice -n $(BENCH_NICE) cargo bench -q -p stateside --bench tasks > $(BENCH_RUN)/tasks.json
 
-# For CI, under a minute: every workload with small counts against the debug
-# build `make test` made, exactness checked.
+# For CI, under a minute: every workload on both transports with small
+# counts against the debug build `make test` made, exactness checked.
 bench-smoke: setup
 	cargo leptos build
 	cargo build -p stateside-bench

@@ -1,24 +1,20 @@
-//! One browser tab speaking Stateside's protocol: `open_session`, events
-//! through `send_events`, and the SSE patch stream applied to a copy of the
-//! document with the wire crate's own apply, as the browser does, through
-//! its checking `Mirror`. A repeated or skipped version, an ack going back,
-//! or a patch that does not apply breaks the session, and the workload that
-//! used it reports itself inexact.
+//! One browser tab speaking Stateside's protocol on either transport (see
+//! `transport.rs`): the session, events numbered as the browser numbers
+//! them, and the stream followed into a checking mirror (`view.rs`). The
+//! workloads take a [`Transport`] and are written once against this.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use anyhow::{Context, Result, anyhow, bail};
-use bytes::Bytes;
+use anyhow::{Result, anyhow, bail};
 use serde_json::Value;
-use stateside_wire::{
-    ClientEvent, OPEN_PATH, Receipt, SEND_PATH, STREAM_PATH, SendRequest, ServerMessage,
-    SessionInfo, testing::Mirror,
-};
+use stateside_wire::{ClientEvent, SessionInfo};
 use tokio::{sync::watch, task::JoinHandle, time::Instant};
 
 use crate::{
-    conn::{Conn, FORM, JSON, Pool},
-    sse::Events,
+    conn::Pool,
+    fallback, socket,
+    transport::Transport,
+    view::{Follower, View},
 };
 
 /// The bench state's handlers, as `app/src/bench.rs` names them.
@@ -31,75 +27,59 @@ pub mod handler {
     pub const APPEND_ITEM: &str = "bench/append_item";
 }
 
-/// What the tab's mirror shows after the latest stream message.
-#[derive(Clone, Debug)]
-pub struct View {
-    pub count: i64,
-    /// The highest count ever shown: a value going backwards is a bug.
-    pub max_count: i64,
-    pub last_seq: i64,
-    pub items: usize,
-    pub acked: u64,
-    pub version: u64,
-    /// JSON bytes of the last message that changed the document...
-    pub update_bytes: usize,
-    /// ...and of its `ops` alone.
-    pub ops_bytes: usize,
-    /// When the last message was applied.
-    pub at: Instant,
-    pub hydrated: bool,
-    /// Why the stream stopped or could not be applied.
-    pub broken: Option<String>,
-}
-
-impl View {
-    fn new() -> Self {
-        Self {
-            count: 0,
-            max_count: 0,
-            last_seq: -1,
-            items: 0,
-            acked: 0,
-            version: 0,
-            update_bytes: 0,
-            ops_bytes: 0,
-            at: Instant::now(),
-            hydrated: false,
-            broken: None,
-        }
-    }
+/// How the tab's events go up.
+enum Link {
+    /// POSTs on the tab's connections.
+    Http(Arc<Pool>),
+    /// The tab's socket.
+    Socket(socket::Sender),
 }
 
 pub struct Session {
     token: String,
-    posts: Arc<Pool>,
+    link: Link,
     next_seq: u64,
+    /// Events resent after the server was busy, over HTTP (on a socket the
+    /// reader resends, and counts in the view).
+    resent_posts: u64,
     view: watch::Receiver<View>,
     follower: JoinHandle<()>,
 }
 
 impl Session {
-    /// Opens a session with its own connection for events.
-    pub async fn open(addr: SocketAddr) -> Result<Self> {
-        Self::open_with(addr, Pool::new(addr, 1)).await
+    /// Opens a session on `transport`; over HTTP, with a connection of its
+    /// own for events.
+    pub async fn open(transport: Transport, addr: SocketAddr) -> Result<Self> {
+        match transport {
+            Transport::Http => Self::open_with(addr, Pool::new(addr, 1)).await,
+            Transport::Socket => {
+                let (follower, view) = Follower::new();
+                let (info, sender, task) = socket::open(addr, follower).await?;
+                Self::hydrated(info, Link::Socket(sender), view, task).await
+            }
+        }
     }
 
-    /// Opens a session and its stream, and waits for the first snapshot.
+    /// Opens a session over HTTP whose events go through `posts`, shared
+    /// with other tabs or not.
     pub async fn open_with(addr: SocketAddr, posts: Arc<Pool>) -> Result<Self> {
-        let reply = posts.post(OPEN_PATH, FORM, Bytes::new()).await?;
-        let info: SessionInfo = serde_json::from_slice(&reply)
-            .with_context(|| format!("open_session replied {}", String::from_utf8_lossy(&reply)))?;
-        let body = Conn::open(addr)
-            .await?
-            .get(&format!("{STREAM_PATH}?token={}", info.token))
-            .await?;
-        // The stream's connection lives on in hyper's task while its body does.
-        let (publish, view) = watch::channel(View::new());
-        let follower = tokio::spawn(follow(Events::new(body), publish));
+        let (follower, view) = Follower::new();
+        let (info, task) = fallback::open(addr, &posts, follower).await?;
+        Self::hydrated(info, Link::Http(posts), view, task).await
+    }
+
+    /// The session once its first snapshot has arrived.
+    async fn hydrated(
+        info: SessionInfo,
+        link: Link,
+        view: watch::Receiver<View>,
+        follower: JoinHandle<()>,
+    ) -> Result<Self> {
         let mut session = Self {
             token: info.token,
-            posts,
+            link,
             next_seq: info.next_seq,
+            resent_posts: 0,
             view,
             follower,
         };
@@ -117,13 +97,15 @@ impl Session {
         self.view.borrow().clone()
     }
 
-    /// Sends one event in its own request.
+    /// Sends one event in its own request or message.
     pub async fn send(&mut self, handler: &str, args: Value) -> Result<()> {
         self.send_batch(&[(handler, args)]).await
     }
 
-    /// Sends events in one request, as the browser client batches them;
-    /// what the server answers `Busy` to is resent after a pause.
+    /// Sends events in one request or message, as the browser client
+    /// batches them. Over HTTP this returns once every event was taken
+    /// (what the server was busy for is resent after a pause); on a socket,
+    /// once the message is written (the reader resends what was busy).
     pub async fn send_batch(&mut self, events: &[(&str, Value)]) -> Result<()> {
         let events = events
             .iter()
@@ -136,28 +118,18 @@ impl Session {
                 }
             })
             .collect();
-        let mut request = SendRequest {
-            token: self.token.clone(),
-            events,
-        };
-        while !request.events.is_empty() {
-            let body = serde_json::to_vec(&request)?;
-            let reply = self.posts.post(SEND_PATH, JSON, body.into()).await?;
-            let receipts: Vec<Receipt> = serde_json::from_slice(&reply)?;
-            let mut taken = 0;
-            for receipt in receipts {
-                match receipt {
-                    Receipt::Accepted | Receipt::Held | Receipt::Duplicate => taken += 1,
-                    Receipt::Busy => break,
-                    Receipt::Refused(refusal) => bail!("event refused: {}", refusal.message),
-                }
+        match &self.link {
+            Link::Http(posts) => {
+                self.resent_posts += fallback::send(posts, &self.token, events).await?;
+                Ok(())
             }
-            request.events.drain(..taken);
-            if !request.events.is_empty() {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
+            Link::Socket(sender) => sender.send(events).await,
         }
-        Ok(())
+    }
+
+    /// Events resent because the server was busy for them.
+    pub fn resent(&self) -> u64 {
+        self.resent_posts + self.view.borrow().resent
     }
 
     /// Waits until the mirror satisfies `done`; fails if the stream broke.
@@ -200,9 +172,12 @@ impl Session {
             .await
     }
 
-    /// Closes this tab's idle event connections; the stream stays open.
+    /// Closes this tab's idle event connections, if it has any besides
+    /// its stream (a socket carries both).
     pub fn close_posts(&self) {
-        self.posts.close_idle();
+        if let Link::Http(posts) = &self.link {
+            posts.close_idle();
+        }
     }
 }
 
@@ -210,52 +185,4 @@ impl Drop for Session {
     fn drop(&mut self) {
         self.follower.abort();
     }
-}
-
-/// Applies the stream to a mirror and publishes what it shows.
-async fn follow(mut events: Events, publish: watch::Sender<View>) {
-    let mut mirror = Mirror::default();
-    let broken = loop {
-        let data = match events.next().await {
-            Ok(Some(data)) => data,
-            Ok(None) => break "stream closed".to_owned(),
-            Err(error) => break format!("stream failed: {error:#}"),
-        };
-        let message: ServerMessage = match serde_json::from_slice(&data) {
-            Ok(message) => message,
-            Err(error) => break format!("unreadable message: {error}"),
-        };
-        let moved = match mirror.apply(&message) {
-            Ok(moved) => moved,
-            Err(violation) => break violation.to_string(),
-        };
-        let document = mirror.document();
-        let at = Instant::now();
-        let bench = document.value().get("bench");
-        let field = |name: &str| bench.and_then(|bench| bench.get(name));
-        let count = field("count").and_then(Value::as_i64).unwrap_or(0);
-        let last_seq = field("last_seq").and_then(Value::as_i64).unwrap_or(-1);
-        let items = field("items").and_then(Value::as_array).map_or(0, Vec::len);
-        let ops_bytes = match &message {
-            ServerMessage::Update(update) if moved => {
-                Some(serde_json::to_vec(&update.ops).map_or(0, |ops| ops.len()))
-            }
-            _ => None,
-        };
-        publish.send_modify(|view| {
-            view.count = count;
-            view.max_count = view.max_count.max(count);
-            view.last_seq = last_seq;
-            view.items = items;
-            view.acked = document.acked();
-            view.version = document.version();
-            if let Some(ops_bytes) = ops_bytes {
-                view.update_bytes = data.len();
-                view.ops_bytes = ops_bytes;
-            }
-            view.at = at;
-            view.hydrated = true;
-        });
-    };
-    publish.send_modify(|view| view.broken = Some(broken));
 }

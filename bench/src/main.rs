@@ -3,7 +3,8 @@
 //! and runs the Reflex anchor's workloads a to g with the same counts, so the
 //! two backends' figures come from one machine in one sitting.
 //!
-//! - `run`: the floor, then a to g, then f on a fresh server; JSON rows out.
+//! - `run`: the floor, then a to g, then f on a fresh server, on each
+//!   transport (the websocket, then POST + SSE); JSON rows out.
 //! - `scale`: 10,000 sessions at one event a second. (Its companion, 10,000
 //!   background tasks in one engine, is `cargo bench -p stateside --bench
 //!   tasks`.)
@@ -11,12 +12,16 @@
 
 mod client;
 mod conn;
+mod fallback;
 mod floor;
 mod process;
 mod report;
 mod scale;
+mod socket;
 mod sse;
 mod stats;
+mod transport;
+mod view;
 mod workloads;
 
 use std::{
@@ -30,6 +35,7 @@ use serde_json::Value;
 
 use crate::{
     process::Server,
+    transport::Transport,
     workloads::{Counts, Foreground},
 };
 
@@ -52,6 +58,9 @@ enum Command {
         /// Which workloads, of a,b,c,d,e,f,g.
         #[arg(long, default_value = "a,b,c,d,e,f,g")]
         tests: String,
+        /// Which transports the workloads run on.
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "socket,http")]
+        transports: Vec<Transport>,
         /// The idle TTL the server gets for f, whose sessions must expire.
         #[arg(long, default_value = "5s", value_parser = parse_seconds)]
         idle_ttl: Duration,
@@ -155,6 +164,7 @@ fn main() -> Result<()> {
             binaries,
             smoke,
             tests,
+            transports,
             idle_ttl,
             out,
         } => {
@@ -163,7 +173,13 @@ fn main() -> Result<()> {
             } else {
                 Counts::full()
             };
-            let rows = client_runtime()?.block_on(run(&binaries, &counts, &tests, idle_ttl))?;
+            let plan = Plan {
+                counts,
+                tests,
+                transports,
+                ttl: idle_ttl,
+            };
+            let rows = client_runtime()?.block_on(run(&binaries, &plan))?;
             report::print_table(&rows);
             let inexact: Vec<String> = rows
                 .iter()
@@ -187,13 +203,24 @@ fn client_runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-async fn run(
-    binaries: &Binaries,
-    counts: &Counts,
-    tests: &str,
+/// What `run` does.
+struct Plan {
+    counts: Counts,
+    /// Which workloads, as letters.
+    tests: String,
+    transports: Vec<Transport>,
+    /// The idle TTL for f.
     ttl: Duration,
-) -> Result<Vec<Value>> {
-    let wants = |test: char| tests.split(',').any(|t| t.trim().starts_with(test));
+}
+
+impl Plan {
+    fn wants(&self, test: char) -> bool {
+        self.tests.split(',').any(|t| t.trim().starts_with(test))
+    }
+}
+
+async fn run(binaries: &Binaries, plan: &Plan) -> Result<Vec<Value>> {
+    let counts = &plan.counts;
     let mut rows = Vec::new();
     let mut record = |row: Value| {
         print_row(&row);
@@ -206,47 +233,66 @@ async fn run(
     }
     echo.stop().await;
 
-    if "abcdeg".chars().any(wants) {
+    if "abcdeg".chars().any(|test| plan.wants(test)) {
         let server = binaries.start_server(None).await?;
-        workloads::warmup(server.addr).await?;
-        let mut record = |mut row: Value| {
-            row["server_rss_mib"] = server.rss_mib().into();
-            record(row);
-        };
-        if wants('a') {
-            record(workloads::pipelined(&server, counts.n, false).await?);
-            record(workloads::pipelined(&server, counts.n, true).await?);
-        }
-        if wants('b') {
-            record(workloads::round_trips(&server, counts.rt).await?);
-        }
-        if wants('c') {
-            record(workloads::many_sessions(&server, counts.clients, counts.per_client).await?);
-        }
-        if wants('d') {
-            for foreground in [
-                Foreground::None,
-                Foreground::SameSession,
-                Foreground::OtherSession,
-            ] {
-                record(workloads::background(&server, counts, foreground).await?);
-            }
-        }
-        if wants('e') {
-            record(workloads::after_slow(&server, counts.slow_ms, false).await?);
-            record(workloads::after_slow(&server, counts.slow_ms, true).await?);
-        }
-        if wants('g') {
-            record(workloads::list_append(&server, counts.items).await?);
+        for &transport in &plan.transports {
+            workloads::warmup(transport, server.addr).await?;
+            let mut record = |mut row: Value| {
+                row["server_rss_mib"] = server.rss_mib().into();
+                record(transport.tag(row));
+            };
+            run_on(&server, transport, plan, &mut record).await?;
         }
         server.stop().await;
     }
-    if wants('f') {
-        let server = binaries.start_server(Some(ttl)).await?;
-        record(workloads::memory(&server, counts.mem_sessions, counts.mem_batch, ttl).await?);
-        server.stop().await;
+    if plan.wants('f') {
+        for &transport in &plan.transports {
+            let server = binaries.start_server(Some(plan.ttl)).await?;
+            let (n, batch) = (counts.mem_sessions, counts.mem_batch);
+            let row = workloads::memory(&server, transport, n, batch, plan.ttl).await?;
+            record(transport.tag(row));
+            server.stop().await;
+        }
     }
     Ok(rows)
+}
+
+/// Workloads a to e and g on one transport, against one server.
+async fn run_on(
+    server: &Server,
+    transport: Transport,
+    plan: &Plan,
+    record: &mut impl FnMut(Value),
+) -> Result<()> {
+    let counts = &plan.counts;
+    if plan.wants('a') {
+        record(workloads::pipelined(server, transport, counts.n, false).await?);
+        record(workloads::pipelined(server, transport, counts.n, true).await?);
+    }
+    if plan.wants('b') {
+        record(workloads::round_trips(server, transport, counts.rt).await?);
+    }
+    if plan.wants('c') {
+        let (clients, each) = (counts.clients, counts.per_client);
+        record(workloads::many_sessions(server, transport, clients, each).await?);
+    }
+    if plan.wants('d') {
+        for foreground in [
+            Foreground::None,
+            Foreground::SameSession,
+            Foreground::OtherSession,
+        ] {
+            record(workloads::background(server, transport, counts, foreground).await?);
+        }
+    }
+    if plan.wants('e') {
+        record(workloads::after_slow(server, transport, counts.slow_ms, false).await?);
+        record(workloads::after_slow(server, transport, counts.slow_ms, true).await?);
+    }
+    if plan.wants('g') {
+        record(workloads::list_append(server, transport, counts.items).await?);
+    }
+    Ok(())
 }
 
 fn print_row(row: &Value) {

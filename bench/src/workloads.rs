@@ -11,10 +11,12 @@ use stateside_wire::{ProtocolError, STREAM_PATH};
 use tokio::time::{Instant, sleep};
 
 use crate::{
-    client::{Session, View, handler},
+    client::{Session, handler},
     conn::Conn,
     process::Server,
     stats::{Meter, Samples},
+    transport::Transport,
+    view::View,
 };
 
 /// The most events the browser client puts in one request.
@@ -72,8 +74,8 @@ impl Counts {
     }
 }
 
-pub async fn warmup(addr: SocketAddr) -> Result<()> {
-    let mut session = Session::open(addr).await?;
+pub async fn warmup(transport: Transport, addr: SocketAddr) -> Result<()> {
+    let mut session = Session::open(transport, addr).await?;
     for _ in 0..200 {
         session.increment().await?;
     }
@@ -87,8 +89,13 @@ pub async fn warmup(addr: SocketAddr) -> Result<()> {
 /// a: `n` increments sent back to back without waiting for their updates:
 /// one request per event (`batched = false`), or grouped the way the
 /// browser client groups events that pile up behind a request in flight.
-pub async fn pipelined(server: &Server, n: usize, batched: bool) -> Result<Value> {
-    let mut session = Session::open(server.addr).await?;
+pub async fn pipelined(
+    server: &Server,
+    transport: Transport,
+    n: usize,
+    batched: bool,
+) -> Result<Value> {
+    let mut session = Session::open(transport, server.addr).await?;
     let meter = Meter::start(server);
     let start = Instant::now();
     if batched {
@@ -116,6 +123,7 @@ pub async fn pipelined(server: &Server, n: usize, batched: bool) -> Result<Value
         "send_s": sent.as_secs_f64(),
         "events_per_s": n as f64 / total,
         "final_count": last.count,
+        "busy_resent": session.resent(),
         "exact": last.count == n as i64 && last.max_count == n as i64,
         "server_cpu_ms_per_event": 1000.0 * metered.server_cpu_s / n as f64,
         "client_cpu_s": metered.client_cpu_s,
@@ -123,8 +131,8 @@ pub async fn pipelined(server: &Server, n: usize, batched: bool) -> Result<Value
 }
 
 /// b: `rt` sequential increment round trips on one session.
-pub async fn round_trips(server: &Server, rt: usize) -> Result<Value> {
-    let mut session = Session::open(server.addr).await?;
+pub async fn round_trips(server: &Server, transport: Transport, rt: usize) -> Result<Value> {
+    let mut session = Session::open(transport, server.addr).await?;
     let mut latencies = Samples::default();
     let meter = Meter::start(server);
     for _ in 0..rt {
@@ -148,9 +156,14 @@ pub async fn round_trips(server: &Server, rt: usize) -> Result<Value> {
 }
 
 /// Opens `n` sessions, `at_once` at a time.
-async fn open_many(addr: SocketAddr, n: usize, at_once: usize) -> Result<Vec<Session>> {
+async fn open_many(
+    transport: Transport,
+    addr: SocketAddr,
+    n: usize,
+    at_once: usize,
+) -> Result<Vec<Session>> {
     stream::iter(0..n)
-        .map(|_| Session::open(addr))
+        .map(|_| Session::open(transport, addr))
         .buffer_unordered(at_once)
         .collect::<Vec<_>>()
         .await
@@ -159,9 +172,14 @@ async fn open_many(addr: SocketAddr, n: usize, at_once: usize) -> Result<Vec<Ses
 }
 
 /// c: `clients` sessions at once, each doing `per_client` round trips.
-pub async fn many_sessions(server: &Server, clients: usize, per_client: usize) -> Result<Value> {
+pub async fn many_sessions(
+    server: &Server,
+    transport: Transport,
+    clients: usize,
+    per_client: usize,
+) -> Result<Value> {
     let opened = Instant::now();
-    let sessions = open_many(server.addr, clients, 20).await?;
+    let sessions = open_many(transport, server.addr, clients, 20).await?;
     let connect = opened.elapsed();
     let meter = Meter::start(server);
     let runs = sessions.into_iter().map(|mut session| {
@@ -211,16 +229,21 @@ pub enum Foreground {
 /// d: one session starts `tasks` background tasks of `per_task` locked
 /// increments, optionally with foreground round trips beside them; `reps`
 /// repetitions with fresh sessions, latencies pooled.
-pub async fn background(server: &Server, counts: &Counts, foreground: Foreground) -> Result<Value> {
+pub async fn background(
+    server: &Server,
+    transport: Transport,
+    counts: &Counts,
+    foreground: Foreground,
+) -> Result<Value> {
     let bg_total = counts.bg_tasks as i64 * counts.bg_n;
     let mut latencies = Samples::default();
     let (mut totals, mut fg_counts) = (Vec::new(), Vec::new());
     let mut exact = true;
     let (mut server_cpu, mut client_cpu, mut events) = (0.0, 0.0, 0);
     for _ in 0..counts.d_reps {
-        let mut session = Session::open(server.addr).await?;
+        let mut session = Session::open(transport, server.addr).await?;
         let mut other = match foreground {
-            Foreground::OtherSession => Some(Session::open(server.addr).await?),
+            Foreground::OtherSession => Some(Session::open(transport, server.addr).await?),
             _ => None,
         };
         let meter = Meter::start(server);
@@ -296,8 +319,13 @@ pub async fn background(server: &Server, counts: &Counts, foreground: Foreground
 
 /// e: a slow handler (foreground, or a background task) and right after it
 /// a tagged increment: how long the increment takes.
-pub async fn after_slow(server: &Server, ms: u64, in_background: bool) -> Result<Value> {
-    let mut session = Session::open(server.addr).await?;
+pub async fn after_slow(
+    server: &Server,
+    transport: Transport,
+    ms: u64,
+    in_background: bool,
+) -> Result<Value> {
+    let mut session = Session::open(transport, server.addr).await?;
     let slow = if in_background {
         handler::BG_SLOW
     } else {
@@ -330,14 +358,21 @@ pub async fn after_slow(server: &Server, ms: u64, in_background: bool) -> Result
 /// open; server RSS before, while connected, after they disconnect, and
 /// after the idle TTL has freed them (the server must run with a short
 /// `STATESIDE_IDLE_TTL`, given here as `ttl`).
-pub async fn memory(server: &Server, n: usize, batch: usize, ttl: Duration) -> Result<Value> {
+pub async fn memory(
+    server: &Server,
+    transport: Transport,
+    n: usize,
+    batch: usize,
+    ttl: Duration,
+) -> Result<Value> {
     sleep(Duration::from_secs(1)).await;
     let rss_before = server.rss_mib();
     let started = Instant::now();
     let mut sessions = Vec::with_capacity(n);
     while sessions.len() < n {
         let size = batch.min(n - sessions.len());
-        let mut chunk = try_join_all((0..size).map(|_| Session::open(server.addr))).await?;
+        let mut chunk =
+            try_join_all((0..size).map(|_| Session::open(transport, server.addr))).await?;
         try_join_all(chunk.iter_mut().map(Session::increment)).await?;
         // An idle tab keeps its stream; its event connection is closed, as
         // a browser's idle keep-alive would be.
@@ -408,8 +443,8 @@ async fn wait_until_expired(
 }
 
 /// g: `items` append round trips; the size of the update for the last one.
-pub async fn list_append(server: &Server, items: usize) -> Result<Value> {
-    let mut session = Session::open(server.addr).await?;
+pub async fn list_append(server: &Server, transport: Transport, items: usize) -> Result<Value> {
+    let mut session = Session::open(transport, server.addr).await?;
     let mut latencies = Samples::default();
     let mut firsts = Samples::default();
     let mut lasts = Samples::default();

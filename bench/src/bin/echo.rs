@@ -8,7 +8,11 @@
 //! - `GET /stream?token=T`: an SSE stream for `T`.
 //! - `POST /send?token=T`: the body, pushed as one event on `T`'s stream.
 //! - `GET /ws`: a websocket that sends every message straight back (upgraded
-//!   by hand with hyper, so axum needs no `ws` feature in the workspace).
+//!   by hand with hyper, so the bench needs no `ws` feature of axum). It is
+//!   the stack axum's `WebSocketUpgrade` gives the server's socket
+//!   (tokio-tungstenite over hyper's upgraded connection) with the buffers
+//!   the server sets there, so an idle socket here costs what one costs the
+//!   server before any session is behind it.
 
 use std::{
     collections::HashMap,
@@ -33,8 +37,17 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_tungstenite::{
     WebSocketStream,
-    tungstenite::{handshake::derive_accept_key, protocol::Role},
+    tungstenite::{
+        handshake::derive_accept_key,
+        protocol::{Role, WebSocketConfig},
+    },
 };
+
+/// The buffers the server's socket upgrade sets
+/// (`crates/stateside-leptos/src/socket/upgrade.rs`): a 4 KiB read buffer
+/// instead of tungstenite's 128 KiB, and frames written through.
+const READ_BUFFER: usize = 4 * 1024;
+const WRITE_BUFFER: usize = 0;
 
 type Streams = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Bytes>>>>;
 
@@ -91,8 +104,12 @@ async fn websocket(mut request: Request) -> Response {
         let Ok(upgraded) = upgrade.await else {
             return;
         };
+        let config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER)
+            .write_buffer_size(WRITE_BUFFER);
         let socket =
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
+                .await;
         let (mut sink, mut messages) = socket.split();
         while let Some(Ok(message)) = messages.next().await {
             if (message.is_text() || message.is_binary()) && sink.send(message).await.is_err() {
