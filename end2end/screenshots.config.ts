@@ -8,6 +8,4 @@ export default defineConfig({
   ...base,
   testDir: "./screenshots",
   timeout: 120_000,
-  // On the primary transport only.
-  projects: base.projects?.filter((project) => project.name === "websocket"),
 });

@@ -1,8 +1,7 @@
 // /dashboard: four panels, each fed by its own background task. They all
 // update at once, stopping one leaves the rest running, and the foreground
 // counter answers throughout.
-import type { Page } from "@playwright/test";
-import { expect, test } from "./fixtures";
+import { expect, test, type Page } from "@playwright/test";
 import { openLive } from "./live";
 
 const PANELS = ["chart", "log", "job", "engine"] as const;

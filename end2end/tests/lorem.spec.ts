@@ -1,8 +1,7 @@
 // /lorem: Reflex's lorem-stream. Background tasks stream three words per
 // half-second tick into their cards; pause, resume and kill cancel and start
 // tasks through the engine.
-import type { Locator, Page } from "@playwright/test";
-import { expect, test } from "./fixtures";
+import { expect, test, type Locator, type Page } from "@playwright/test";
 import { openLive } from "./live";
 
 const card = (page: Page, id: number) => page.locator(`[data-testid="lorem-card"][data-id="${id}"]`);
