@@ -10,7 +10,7 @@
 
 use axum::{
     Json,
-    body::{Body, to_bytes},
+    body::{Body, Bytes, to_bytes},
     extract::{Request, State},
     http::{Method, StatusCode},
     middleware::Next,
@@ -40,6 +40,32 @@ pub(crate) fn refuse(error: &ProtocolError) -> Response {
     (status(error), Json(error)).into_response()
 }
 
+/// How much of a body over the limit is read and dropped before the 413,
+/// as a multiple of the limit. A reply sent while the client is still
+/// writing makes the connection close under it, and the client sees a reset
+/// instead of the answer; reading a modest excess first lets the 413 arrive.
+/// Past this, the connection is simply closed.
+const DRAIN_FACTOR: usize = 16;
+
+/// The whole body if it is at most `limit` bytes; `None` (after draining up
+/// to [`DRAIN_FACTOR`] times the limit) if it is more.
+async fn read_within(body: Body, limit: usize) -> Option<Bytes> {
+    use futures::StreamExt;
+    let mut chunks = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.ok()?;
+        seen += chunk.len();
+        if seen <= limit {
+            kept.extend_from_slice(&chunk);
+        } else if seen > limit.saturating_mul(DRAIN_FACTOR) {
+            return None;
+        }
+    }
+    (seen <= limit).then(|| Bytes::from(kept))
+}
+
 /// An axum middleware (with the engine as state) for every path under
 /// [`PROTOCOL_PREFIX`]: refuses a body over the engine's `max_payload`
 /// with [`ProtocolError::TooLarge`], and gives a server function's error
@@ -54,9 +80,9 @@ pub async fn typed(State(engine): State<Engine>, request: Request, next: Next) -
         // with or without a `Content-Length`.
         let limit = engine.config().max_payload;
         let (parts, body) = request.into_parts();
-        match to_bytes(body, limit).await {
-            Ok(bytes) => Request::from_parts(parts, Body::from(bytes)),
-            Err(_) => return refuse(&ProtocolError::TooLarge { limit }),
+        match read_within(body, limit).await {
+            Some(bytes) => Request::from_parts(parts, Body::from(bytes)),
+            None => return refuse(&ProtocolError::TooLarge { limit }),
         }
     } else {
         request
