@@ -8,4 +8,6 @@ export default defineConfig({
   ...base,
   testDir: "./screenshots",
   timeout: 120_000,
+  // On the primary transport only.
+  projects: base.projects?.filter((project) => project.name === "websocket"),
 });

@@ -7,4 +7,6 @@ export default defineConfig({
   ...base,
   testDir: ".",
   timeout: 120_000,
+  // On the primary transport only.
+  projects: base.projects?.filter((project) => project.name === "websocket"),
 });

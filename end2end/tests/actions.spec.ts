@@ -1,5 +1,5 @@
 // Client actions sent by server handlers take effect in the page.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { openLive } from "./live";
 
 test("a handler's toast appears", async ({ page }) => {

@@ -1,7 +1,7 @@
 // The first slice, through every layer: a click in Chromium becomes a server
 // function call, runs in the session's serial queue or as a background task,
 // and comes back as a patch on the SSE stream that re-renders the page.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { openLive } from "./live";
 
 test("+1 updates the page after hydration", async ({ page }) => {

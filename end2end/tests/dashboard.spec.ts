@@ -1,7 +1,8 @@
 // /dashboard: four panels, each fed by its own background task. They all
 // update at once, stopping one leaves the rest running, and the foreground
 // counter answers throughout.
-import { expect, test, type Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { openLive } from "./live";
 
 const PANELS = ["chart", "log", "job", "engine"] as const;

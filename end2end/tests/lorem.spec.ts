@@ -1,7 +1,8 @@
 // /lorem: Reflex's lorem-stream. Background tasks stream three words per
 // half-second tick into their cards; pause, resume and kill cancel and start
 // tasks through the engine.
-import { expect, test, type Locator, type Page } from "@playwright/test";
+import type { Locator, Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { openLive } from "./live";
 
 const card = (page: Page, id: number) => page.locator(`[data-testid="lorem-card"][data-id="${id}"]`);

@@ -2,7 +2,8 @@
 // foreground events and by one background task. Clicks made during either
 // run must be applied before it ends: between steps when chained, at once
 // in the background.
-import { expect, test, type Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { openLive } from "./live";
 
 async function clickDuringRun(page: Page, style: "chained" | "background") {

@@ -1,7 +1,8 @@
 // /random/chain and /random/background: Reflex's random-number-range. Both
 // pages share the range, values and total; the chained page holds other
 // clicks during its delay, the background page does not.
-import { expect, test, type Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { openLive } from "./live";
 
 const values = async (page: Page) =>

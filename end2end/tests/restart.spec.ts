@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { openLive } from "./live";
 
 const binary = process.env.STATESIDE_SERVER_BIN;

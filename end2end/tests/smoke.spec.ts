@@ -1,5 +1,5 @@
 // The site renders: the server answered with the app's shell and nav.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 
 test("home page renders with the nav bar", async ({ page }) => {
   await page.goto("/");

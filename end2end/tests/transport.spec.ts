@@ -2,7 +2,7 @@
 // exactly once when the network is back, the stream goes on, a reload shows
 // the session's real state without a flash of wrong values, and tabs are
 // isolated from each other.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { openLive } from "./live";
 
 test("clicks made offline apply exactly once after going back online", async ({ page, context }) => {
