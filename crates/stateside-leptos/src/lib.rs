@@ -1,10 +1,9 @@
 //! Leptos glue for Stateside.
 //!
-//! - Events go up through Leptos server functions ([`api`]).
-//! - Patches come down an SSE stream (`stream`, on the server), chosen
-//!   over a websocket because the browser reconnects an `EventSource` by
-//!   itself and sends `Last-Event-ID`, which is exactly the last document
-//!   version the client applied.
+//! - Each tab holds one WebSocket ([`socket`]) that carries its events up
+//!   and its session's patches down. Where a network refuses WebSockets,
+//!   the page falls back by itself to POST requests ([`api`]) up and an SSE
+//!   stream (`stream`, on the server) down.
 //! - In the browser, [`Stateside`] holds the session document in a signal
 //!   and components read typed states from it with [`use_state`], or single
 //!   fields with [`use_field`], whose memos stop a change to one field from
@@ -21,7 +20,8 @@
 //! - `guard` (server): refuses cross-origin calls to the endpoints.
 //! - `context`: the [`Stateside`] client as signals, and typed reads of it.
 //! - `components`: the connection banner, toasts and sync gate.
-//! - `client` (browser): sends events, follows the stream, reconnects.
+//! - `client` (browser): the connection state machine, both transports, the
+//!   outbox of unacknowledged events; sends, follows the stream, reconnects.
 //! - `actions` (browser): performs the client actions handlers send.
 
 #![warn(missing_docs)]
@@ -42,4 +42,4 @@ pub mod socket;
 pub mod stream;
 
 pub use components::{ConnectionBanner, SyncGate, Toasts};
-pub use context::{Stateside, Status, use_field, use_state, use_stateside};
+pub use context::{Stateside, Status, Transport, use_field, use_state, use_stateside};
