@@ -38,9 +38,6 @@ pub fn handlers(products_url: &str) -> anyhow::Result<stateside::App> {
     Ok(bench::handlers::register(app))
 }
 
-/// Lets the dashboard's engine panel read the engine that runs it.
-#[cfg(feature = "ssr")]
-
 /// The whole document, rendered only on the server. The wasm hydrates the
 /// `<body>` that `App` produced inside it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -45,9 +45,15 @@ pub struct Settings {
     #[arg(long, env = "STATESIDE_REPLAY_RING", default_value_t = Config::default().replay_ring)]
     pub replay_ring: usize,
 
-    /// The largest request body accepted, in bytes (and so the largest event).
-    #[arg(long, env = "STATESIDE_MAX_PAYLOAD", default_value_t = stateside::transport::DEFAULT_MAX_PAYLOAD)]
+    /// The largest request body or socket message accepted, in bytes (and
+    /// so the largest event).
+    #[arg(long, env = "STATESIDE_MAX_PAYLOAD", default_value_t = Config::default().max_payload)]
     pub max_payload: usize,
+
+    /// A quiet socket sends a ping this often; a tab silent for three of
+    /// these is taken for gone and its socket closed.
+    #[arg(long, env = "STATESIDE_KEEPALIVE", default_value_t = Config::default().keepalive.into())]
+    pub keepalive: Duration,
 
     /// On SIGTERM, how long running handlers get to finish.
     #[arg(long, env = "STATESIDE_SHUTDOWN_GRACE", default_value = "10s")]
@@ -100,6 +106,8 @@ impl Settings {
             replay_ring: self.replay_ring,
             max_tasks_per_session: self.max_tasks,
             max_sessions: self.max_sessions,
+            keepalive: self.keepalive.into(),
+            max_payload: self.max_payload,
             ..Config::default()
         }
     }

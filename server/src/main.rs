@@ -45,11 +45,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
         })
         .fallback(file_and_error_handler(shell))
         .with_state(options)
-        .stateside(engine.clone())
         .merge(operations(engine.clone()))
         .merge(mock_api::routes())
-        .layer(TraceLayer::new_for_http())
-        .layer(RequestBodyLimitLayer::new(settings.max_payload));
+        // Inside Stateside's layers, which answer an oversized body to the
+        // protocol with a typed 413 of their own.
+        .layer(RequestBodyLimitLayer::new(settings.max_payload))
+        .stateside(engine.clone())
+        .layer(TraceLayer::new_for_http());
 
     // No Nagle: an update is one small write that must leave at once; with
     // the client's delayed ACK, Nagle adds up to 40 ms to a round trip.

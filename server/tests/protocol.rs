@@ -163,7 +163,7 @@ async fn bad_input_gets_a_clear_answer_and_the_session_goes_on() {
 
     let malformed = refusal(post("{\"token\": ".to_owned()).await.unwrap()).await;
     assert!(
-        matches!(&malformed, ProtocolError::Call(why) if why.contains("EOF")),
+        matches!(&malformed, ProtocolError::Malformed(why) if why.contains("EOF")),
         "{malformed:?}"
     );
 
@@ -328,4 +328,107 @@ async fn no_state_reaches_another_session_or_a_hostile_client() {
     let everything_bob_saw = serde_json::to_string(&bob.received).unwrap();
     assert!(!everything_bob_saw.contains("alice"));
     assert_eq!(items(&alice), ["alice's secret"]);
+}
+
+/// Every refusal on the fallback path is a `ProtocolError` with the status
+/// its case calls for, not a 500 with a message.
+#[tokio::test]
+async fn each_refusal_on_the_fallback_path_has_its_own_status() {
+    let server = server().await;
+    let tab = Tab::open(&server).await;
+    let post = |path: &str, body: reqwest::Body| {
+        tab.http
+            .post(server.url(path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let refused = |response: reqwest::Response| async move {
+        let status = response.status().as_u16();
+        match reply::<serde_json::Value>(response).await {
+            Err(Lost::Refused(error)) => (status, error),
+            other => panic!("not a typed refusal ({status}): {other:?}"),
+        }
+    };
+    let send =
+        |token: &str| reqwest::Body::from(json!({ "token": token, "events": [] }).to_string());
+
+    let (status, error) = refused(post(SEND_PATH, "[1, 2".into()).await.unwrap()).await;
+    assert_eq!(status, 400);
+    assert!(matches!(error, ProtocolError::Malformed(_)), "{error:?}");
+
+    let (status, error) = refused(post(SEND_PATH, send("../../etc")).await.unwrap()).await;
+    assert_eq!((status, error), (400, ProtocolError::MalformedToken));
+
+    let (status, error) = refused(post(SEND_PATH, send(&"0".repeat(32))).await.unwrap()).await;
+    assert_eq!((status, error), (404, ProtocolError::UnknownSession));
+
+    // Too large, whether the body says its length or not.
+    let too_large = ProtocolError::TooLarge { limit: 65536 };
+    let big = json!({ "token": tab.token, "events": [{ "seq": 1, "handler": "bench/append_item", "args": "x".repeat(70_000) }] }).to_string();
+    let (status, error) = refused(post(SEND_PATH, big.clone().into()).await.unwrap()).await;
+    assert_eq!((status, &error), (413, &too_large));
+    let chunks: Vec<Result<String, std::io::Error>> = big
+        .as_bytes()
+        .chunks(8192)
+        .map(|chunk| Ok(String::from_utf8_lossy(chunk).into_owned()))
+        .collect();
+    let streamed = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
+    let (status, error) = refused(post(SEND_PATH, streamed).await.unwrap()).await;
+    assert_eq!((status, &error), (413, &too_large));
+
+    // The stream route answers the same way.
+    let stream = |token: String| {
+        tab.http
+            .get(server.url(&format!("{STREAM_PATH}?token={token}")))
+            .send()
+    };
+    let (status, error) = refused(stream("0".repeat(32)).await.unwrap()).await;
+    assert_eq!((status, error), (404, ProtocolError::UnknownSession));
+    let (status, error) = refused(stream("nope".to_owned()).await.unwrap()).await;
+    assert_eq!((status, error), (400, ProtocolError::MalformedToken));
+}
+
+/// A request that reaches the server as it shuts down is told so with a
+/// 503, so the client retries elsewhere or later instead of giving up.
+#[tokio::test]
+async fn a_call_during_shutdown_gets_503() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut server = server().await;
+    let tab = Tab::open(&server).await;
+    let host = server.base.trim_start_matches("http://").to_owned();
+    let body = json!({ "token": tab.token, "events": [] }).to_string();
+    // The request's head, with `Expect: 100-continue`: the server answers
+    // "continue" once the request is being served, so it is in flight.
+    let mut tcp = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST {SEND_PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        body.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    while !String::from_utf8_lossy(&answer).contains("100 Continue\r\n\r\n") {
+        let mut buffer = [0; 1024];
+        let read = tcp.read(&mut buffer).await.unwrap();
+        assert!(read > 0, "closed before continuing");
+        answer.extend_from_slice(&buffer[..read]);
+    }
+    // SIGTERM; the engine closes before the listener does, so once new
+    // connections are refused, the rest of the body arrives after it.
+    server.signal_terminate();
+    while tokio::net::TcpStream::connect(&host).await.is_ok() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tcp.write_all(body.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    tcp.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let response = response.rsplit_once("HTTP/1.1 ").unwrap().1;
+    assert!(response.starts_with("503"), "{response}");
+    let json = response.split_once("\r\n\r\n").unwrap().1;
+    let error: ProtocolError = serde_json::from_str(json).unwrap();
+    assert_eq!(error, ProtocolError::ShuttingDown);
+    server.exited().await;
 }

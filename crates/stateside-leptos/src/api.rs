@@ -18,15 +18,7 @@ pub async fn open_session(
     /// The token the tab held, if any.
     resume: Option<String>,
 ) -> Result<SessionInfo, ProtocolError> {
-    let engine = engine().await.map_err(no_engine)?;
-    let existing = match resume.and_then(|token| token.parse().ok()) {
-        Some(token) => engine.resume(&token).await.map_err(store_failed)?,
-        None => None,
-    };
-    let session = match existing {
-        Some(session) => session,
-        None => engine.open().map_err(not_opened)?,
-    };
+    let session = crate::session::open_or_resume(&engine()?, resume.as_deref()).await?;
     Ok(SessionInfo {
         token: session.token().to_string(),
         next_seq: session.next_seq(),
@@ -44,81 +36,20 @@ pub async fn send_events(
     /// Events in seq order.
     events: Vec<ClientEvent>,
 ) -> Result<Vec<Receipt>, ProtocolError> {
-    let engine = engine().await.map_err(no_engine)?;
-    let token = token.parse().map_err(|_| ProtocolError::MalformedToken)?;
-    let session = engine
-        .resume(&token)
-        .await
-        .map_err(store_failed)?
-        .ok_or(ProtocolError::UnknownSession)?;
-    let mut receipts = Vec::with_capacity(events.len());
-    for event in events {
-        let receipt = receipt(session.submit(event));
-        let busy = receipt == Receipt::Busy;
-        receipts.push(receipt);
-        if busy {
-            break;
-        }
-    }
-    Ok(receipts)
+    let session = crate::session::resume(&engine()?, &token).await?;
+    let receipts = crate::session::submit(&session, events);
+    Ok(receipts.into_iter().map(|(_, receipt)| receipt).collect())
 }
 
 /// The engine, which the server provides as context
 /// ([`engine_context`](crate::server::engine_context)).
 #[cfg(feature = "ssr")]
-fn receipt(submitted: Result<stateside::transport::Submitted, stateside::Error>) -> Receipt {
-    use stateside::{Error, transport::Submitted};
-    use stateside_wire::{Refusal, RefusalReason};
-
-    let error = match submitted {
-        Ok(Submitted::Accepted) => return Receipt::Accepted,
-        Ok(Submitted::Held) => return Receipt::Held,
-        Ok(Submitted::Duplicate) => return Receipt::Duplicate,
-        Err(error) => error,
-    };
-    let reason = match error {
-        Error::Busy { .. } => return Receipt::Busy,
-        Error::UnknownHandler(_) => RefusalReason::UnknownHandler,
-        Error::BadArgs { .. } => RefusalReason::BadArgs,
-        Error::SeqOutOfWindow { .. } => RefusalReason::SeqOutOfWindow,
-        Error::NotBackground(_) => RefusalReason::NotBackground,
-        Error::TooManyTasks { .. } => RefusalReason::TooManyTasks,
-        Error::TooManySessions { .. } => RefusalReason::TooManySessions,
-        Error::UnknownSession => RefusalReason::UnknownSession,
-        Error::ShuttingDown => RefusalReason::ShuttingDown,
-    };
-    Receipt::Refused(Refusal {
-        reason,
-        message: error.to_string(),
-    })
-}
-
-/// Why the engine would not open a session.
-#[cfg(feature = "ssr")]
-fn not_opened(error: stateside::Error) -> ProtocolError {
-    match error {
-        stateside::Error::TooManySessions { limit } => ProtocolError::TooManySessions { limit },
-        stateside::Error::ShuttingDown => ProtocolError::ShuttingDown,
-        other => ProtocolError::Server(other.to_string()),
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn store_failed(error: stateside::StoreError) -> ProtocolError {
-    ProtocolError::Store(error.to_string())
-}
-
-#[cfg(feature = "ssr")]
-fn no_engine(error: ServerFnError) -> ProtocolError {
-    ProtocolError::Server(error.to_string())
-}
-
-#[cfg(feature = "ssr")]
-async fn engine() -> Result<stateside::Engine, ServerFnError> {
+fn engine() -> Result<stateside::Engine, ProtocolError> {
     use_context::<stateside::Engine>().ok_or_else(|| {
-        ServerFnError::new(
+        ProtocolError::Server(
             "no Stateside engine in context: serve the server functions with \
-             `leptos_routes_with_context` and `stateside_leptos::server::engine_context`",
+             `leptos_routes_with_context` and `stateside_leptos::server::engine_context`"
+                .to_owned(),
         )
     })
 }

@@ -1,9 +1,10 @@
 //! Leptos glue for Stateside.
 //!
-//! - Each tab holds one WebSocket ([`socket`]) that carries its events up
-//!   and its session's patches down. Where a network refuses WebSockets,
-//!   the page falls back by itself to POST requests ([`api`]) up and an SSE
-//!   stream (`stream`, on the server) down.
+//! - Each tab has one WebSocket ([`socket`]): events go up it and patches
+//!   come down it.
+//! - Where upgrades are refused, the page falls back by itself: events go
+//!   up through Leptos server functions ([`api`]) and patches come down an
+//!   SSE stream (`stream`, on the server).
 //! - In the browser, [`Stateside`] holds the session document in a signal
 //!   and components read typed states from it with [`use_state`], or single
 //!   fields with [`use_field`], whose memos stop a change to one field from
@@ -17,6 +18,10 @@
 //! - [`socket`]: the tab's WebSocket, a server function: the primary transport.
 //! - [`api`]: the server functions that open a session and carry events up.
 //! - `stream` (server): the SSE route that carries patches down.
+//! - `session`, `cursor` (server): what both transports share: a session
+//!   opened or resumed, events submitted with receipts, and a reader's place
+//!   in the session's stream.
+//! - `status` (server): typed HTTP answers for refusals on the fallback path.
 //! - `guard` (server): refuses cross-origin calls to the endpoints.
 //! - `context`: the [`Stateside`] client as signals, and typed reads of it.
 //! - `components`: the connection banner, toasts and sync gate.
@@ -34,10 +39,16 @@ mod client;
 mod components;
 mod context;
 #[cfg(feature = "ssr")]
+mod cursor;
+#[cfg(feature = "ssr")]
 pub mod guard;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+mod session;
 pub mod socket;
+#[cfg(feature = "ssr")]
+pub mod status;
 #[cfg(feature = "ssr")]
 pub mod stream;
 

@@ -2,12 +2,14 @@
 //! protocol in one place instead of knowing its routes, its guard and where
 //! each part finds the engine.
 //!
-//! The protocol's server side is three things: the patch stream (an axum
-//! route of ours, given the engine as its state), the two server functions
-//! of [`api`](crate::api) (which Leptos routes along with the app's own, in
-//! `leptos_routes`), and the same-origin [`guard`](crate::guard) in front of
-//! all of them. Since Leptos owns the server functions' routes, the engine
-//! reaches them as Leptos context, through [`engine_context`]:
+//! The protocol's server side is: the tab's socket (taken at its upgrade
+//! by a middleware of ours, see [`socket`](crate::socket)), the patch
+//! stream (an axum route of ours, given the engine as its state), the two
+//! server functions of [`api`](crate::api) (which Leptos routes along with
+//! the app's own, in `leptos_routes`), typed refusals
+//! ([`status`]), and the same-origin [`guard`]
+//! in front of all of them. Since Leptos owns the server functions' routes,
+//! the engine reaches them as Leptos context, through [`engine_context`]:
 //!
 //! ```ignore
 //! Router::new()
@@ -23,17 +25,21 @@ use stateside::Engine;
 
 use stateside_wire::STREAM_PATH;
 
-use crate::{guard, stream::stream};
+use crate::{guard, socket::upgrade, status, stream::stream};
 
 /// Adds Stateside's own routes to an axum [`Router`].
 pub trait StatesideRouter {
-    /// Adds the patch stream at [`STREAM_PATH`], served from `engine`, and
+    /// Adds the patch stream at [`STREAM_PATH`] and the socket at
+    /// [`SOCKET_PATH`](stateside_wire::SOCKET_PATH), served from `engine`;
+    /// gives every refusal under
+    /// [`PROTOCOL_PREFIX`](stateside_wire::PROTOCOL_PREFIX) its typed status
+    /// and limits request bodies there to the engine's `max_payload`; and
     /// puts the same-origin guard in front of every route the router has so
     /// far.
     ///
-    /// Call it after `leptos_routes_with_context`: the guard must also
-    /// cover the server functions, and a layer only wraps the routes that
-    /// are already there.
+    /// Call it after `leptos_routes_with_context`: the socket's route and
+    /// the server functions are Leptos's, and a layer only wraps the routes
+    /// that are already there.
     fn stateside(self, engine: Engine) -> Self;
 }
 
@@ -41,8 +47,15 @@ impl<S: Clone + Send + Sync + 'static> StatesideRouter for Router<S> {
     fn stateside(self, engine: Engine) -> Self {
         let stream = Router::new()
             .route(STREAM_PATH, get(stream))
-            .with_state(engine);
+            .with_state(engine.clone());
+        // The last layer runs first: the guard, then typed refusals (which
+        // thus also type the socket's failed upgrades), then the socket.
         self.merge(stream)
+            .layer(middleware::from_fn_with_state(
+                engine.clone(),
+                upgrade::socket,
+            ))
+            .layer(middleware::from_fn_with_state(engine, status::typed))
             .layer(middleware::from_fn(guard::same_origin))
     }
 }

@@ -168,19 +168,25 @@ pub enum Downward {
         /// What became of it.
         receipt: Receipt,
     },
-    /// The socket has been quiet: answer [`Upward::Pong`], or be taken for
-    /// gone.
+    /// The socket has been quiet one way or the other for a keepalive
+    /// period (5 s by default): answer [`Upward::Pong`] at once. A tab the
+    /// server hears nothing from for three periods is taken for gone and
+    /// its socket closed.
     Ping,
     /// The socket failed as a whole; the server closes it after this.
     Failed(ProtocolError),
 }
 
-/// The bytes of a socket message, for clients other than the browser's
-/// (the load generator, the protocol tests). Leptos's websocket server
-/// functions frame each message as one tag byte, 0 for a value and 1 for an
-/// error, then the JSON of the [`Upward`] message or the [`Downward`] frame.
+/// The bytes of a socket message, for the server and for clients other than
+/// the browser's (the load generator, the protocol tests). Leptos's
+/// websocket server functions frame each message as one tag byte, 0 for a
+/// value and 1 for an error, then the JSON of the [`Upward`] message or the
+/// [`Downward`] frame.
 pub mod socket_frame {
+    use serde::Serialize;
+
     use super::{Downward, ProtocolError, Upward};
+    use crate::ServerMessage;
 
     /// A value's frame.
     pub fn encode(message: &Upward) -> Vec<u8> {
@@ -202,6 +208,79 @@ pub mod socket_frame {
             _ => Err(unreadable("no tag byte".to_owned())),
         }
     }
+
+    /// A frame from a tab, as the server reads it: one [`Upward`] message.
+    pub fn decode_upward(bytes: &[u8]) -> Result<Upward, ProtocolError> {
+        let malformed = |why: String| ProtocolError::Malformed(format!("socket message: {why}"));
+        match bytes.split_first() {
+            Some((0, json)) => serde_json::from_slice(json).map_err(|e| malformed(e.to_string())),
+            Some((tag, _)) => Err(malformed(format!("tag byte {tag}, not a value"))),
+            None => Err(malformed("empty".to_owned())),
+        }
+    }
+
+    /// A [`Downward`] frame built one message at a time, as the server
+    /// writes it: the stream's messages are shared by every reader of a
+    /// session, and are written from where they are rather than copied into
+    /// a [`Downward::Stream`] first.
+    pub struct Writer {
+        bytes: Vec<u8>,
+        messages: usize,
+    }
+
+    /// [`Downward::Stream`], borrowing its message: serialises the same.
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Borrowed<'a> {
+        Stream(&'a ServerMessage),
+    }
+
+    impl Default for Writer {
+        fn default() -> Self {
+            Self {
+                bytes: vec![0, b'['],
+                messages: 0,
+            }
+        }
+    }
+
+    impl Writer {
+        /// Adds one message.
+        pub fn push(&mut self, message: &Downward) {
+            self.write(message);
+        }
+
+        /// Adds `Downward::Stream(message)`; returns its size in bytes.
+        pub fn push_stream(&mut self, message: &ServerMessage) -> usize {
+            let before = self.bytes.len();
+            self.write(&Borrowed::Stream(message));
+            self.bytes.len() - before
+        }
+
+        fn write(&mut self, message: &impl Serialize) {
+            if self.messages > 0 {
+                self.bytes.push(b',');
+            }
+            self.messages += 1;
+            serde_json::to_writer(&mut self.bytes, message).expect("a downward message serialises");
+        }
+
+        /// The frame's size so far, in bytes.
+        pub fn len(&self) -> usize {
+            self.bytes.len()
+        }
+
+        /// Whether no message was added.
+        pub fn is_empty(&self) -> bool {
+            self.messages == 0
+        }
+
+        /// The frame's bytes.
+        pub fn finish(mut self) -> Vec<u8> {
+            self.bytes.push(b']');
+            self.bytes
+        }
+    }
 }
 
 /// Why a protocol call failed as a whole (as opposed to one event of it,
@@ -213,6 +292,15 @@ pub enum ProtocolError {
     UnknownSession,
     /// The token is not one the server could have issued.
     MalformedToken,
+    /// The server could not read the request: its body or a socket message
+    /// did not decode, or a socket did not start with [`Upward::Hello`].
+    /// Resending it as it is cannot succeed.
+    Malformed(String),
+    /// The request body or socket message is larger than the server takes.
+    TooLarge {
+        /// The server's limit, in bytes.
+        limit: usize,
+    },
     /// The server has as many sessions as it may; try again later.
     TooManySessions {
         /// The server's limit.
@@ -242,6 +330,11 @@ impl fmt::Display for ProtocolError {
         match self {
             Self::UnknownSession => f.write_str("unknown or expired session"),
             Self::MalformedToken => f.write_str("malformed session token"),
+            Self::Malformed(why) => write!(f, "malformed request: {why}"),
+            Self::TooLarge { limit } => write!(
+                f,
+                "the request is larger than the server takes ({limit} bytes)"
+            ),
             Self::TooManySessions { limit } => write!(
                 f,
                 "the server is at its session limit ({limit}); try again later"
@@ -305,6 +398,42 @@ mod tests {
             Err(ProtocolError::ShuttingDown)
         );
         assert!(socket_frame::decode(&[]).is_err());
+    }
+
+    /// The server's writer makes the frames `decode` reads, and reads what
+    /// `encode` makes.
+    #[test]
+    fn the_server_writes_and_reads_the_same_frames() {
+        let update = ServerMessage::Update(Update {
+            version: 4,
+            ..Update::default()
+        });
+        let mut writer = socket_frame::Writer::default();
+        assert!(writer.is_empty());
+        writer.push(&Downward::Ping);
+        assert!(writer.push_stream(&update) > 0);
+        writer.push(&Downward::Failed(ProtocolError::ShuttingDown));
+        assert_eq!(
+            socket_frame::decode(&writer.finish()).unwrap(),
+            [
+                Downward::Ping,
+                Downward::Stream(update),
+                Downward::Failed(ProtocolError::ShuttingDown)
+            ]
+        );
+        assert_eq!(
+            socket_frame::decode(&socket_frame::Writer::default().finish()).unwrap(),
+            []
+        );
+
+        let pong = socket_frame::encode(&Upward::Pong);
+        assert_eq!(socket_frame::decode_upward(&pong).unwrap(), Upward::Pong);
+        for garbage in [&b""[..], b"\x01{}", b"\x00{not json"] {
+            assert!(matches!(
+                socket_frame::decode_upward(garbage),
+                Err(ProtocolError::Malformed(_))
+            ));
+        }
     }
 
     #[test]

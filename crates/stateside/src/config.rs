@@ -34,6 +34,15 @@ pub struct Config {
     pub lock_hold_warning: Duration,
     /// Sessions idle for this long, with no running task, are freed.
     pub idle_ttl: Duration,
+    /// A tab's socket that has sent nothing for this long sends a ping, and
+    /// one that has heard nothing from its tab for three of these is closed.
+    /// 5 s: a tab behind a closed laptop lid or a lost phone network is
+    /// noticed within 15 s (its session stays for `idle_ttl`), while an idle
+    /// tab costs a few bytes each way per period.
+    pub keepalive: Duration,
+    /// The largest request body, or socket message, a transport accepts, in
+    /// bytes (and so the largest event).
+    pub max_payload: usize,
 }
 
 impl Default for Config {
@@ -48,6 +57,8 @@ impl Default for Config {
             gap_timeout: Duration::from_millis(500),
             lock_hold_warning: Duration::from_secs(1),
             idle_ttl: Duration::from_secs(3600),
+            keepalive: Duration::from_secs(5),
+            max_payload: stateside_wire::DEFAULT_MAX_PAYLOAD,
         }
     }
 }

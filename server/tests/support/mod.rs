@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod socket;
+
 use std::{
     net::TcpListener,
     ops::Deref,
@@ -95,6 +97,33 @@ impl Instance {
         let _ = self.child.wait();
     }
 
+    /// SIGTERM, as an orchestrator stops a server, and waits until it has
+    /// exited (it drains its sessions first).
+    pub async fn terminate(&mut self) {
+        self.signal_terminate();
+        self.exited().await;
+    }
+
+    /// Sends SIGTERM, and goes on.
+    pub fn signal_terminate(&self) {
+        let terminated = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(terminated.success());
+    }
+
+    /// Waits until the process has exited.
+    pub async fn exited(&mut self) {
+        for _ in 0..600 {
+            if self.child.try_wait().unwrap().is_some() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not stop on SIGTERM");
+    }
+
     /// Starts the process again, same port and flags, once the old one is
     /// gone (killed or not).
     pub async fn restart(&mut self) {
@@ -147,6 +176,8 @@ pub enum Lost {
     Refused(ProtocolError),
     StreamEnded,
     TimedOut,
+    /// The socket failed below the protocol.
+    Socket(String),
 }
 
 impl From<reqwest::Error> for Lost {

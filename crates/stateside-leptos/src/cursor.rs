@@ -1,0 +1,100 @@
+//! A reader's place in a session's stream, shared by both transports (the
+//! SSE route and the socket): the backlog first (a replay from the ring or
+//! a snapshot), then the live feed, and a restart from what the reader has
+//! when it falls too far behind.
+
+use std::sync::Arc;
+
+use stateside::{SessionHandle, transport::Subscription};
+use stateside_wire::ServerMessage;
+use tokio::sync::broadcast::{
+    self,
+    error::{RecvError, TryRecvError},
+};
+
+/// A transport stops adding ready messages to one write (an SSE chunk, a
+/// socket frame) at about this size, so that one burst cannot build an
+/// unbounded buffer. A single message larger than this still goes alone.
+pub(crate) const BATCH_BYTES: usize = 64 * 1024;
+
+/// Where one reader is in its session's stream.
+pub(crate) struct Cursor {
+    session: SessionHandle,
+    backlog: std::vec::IntoIter<Arc<ServerMessage>>,
+    live: broadcast::Receiver<Arc<ServerMessage>>,
+    /// The last document version this reader was given, to resync from.
+    version: Option<u64>,
+}
+
+impl Cursor {
+    /// Starts after version `since` (a replay when the ring still has it),
+    /// or from a snapshot.
+    pub(crate) fn new(session: SessionHandle, since: Option<u64>) -> Self {
+        let Subscription { backlog, live } = session.subscribe(since);
+        Self {
+            session,
+            backlog: backlog.into_iter(),
+            live,
+            version: since,
+        }
+    }
+
+    /// Waits for the next message; `None` when the session's streams end
+    /// (the engine is closing). Cancel-safe: a message is never lost by
+    /// dropping this future, since a broadcast `recv` is.
+    pub(crate) async fn next(&mut self) -> Option<Arc<ServerMessage>> {
+        loop {
+            if let Some(message) = self.backlog.next() {
+                return Some(self.passed(message));
+            }
+            match self.live.recv().await {
+                Ok(message) => return Some(self.passed(message)),
+                Err(RecvError::Lagged(_)) => self.resync(),
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// The next message if one is ready now.
+    pub(crate) fn ready(&mut self) -> Option<Arc<ServerMessage>> {
+        loop {
+            if let Some(message) = self.backlog.next() {
+                return Some(self.passed(message));
+            }
+            match self.live.try_recv() {
+                Ok(message) => return Some(self.passed(message)),
+                Err(TryRecvError::Lagged(_)) => self.resync(),
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return None,
+            }
+        }
+    }
+
+    fn passed(&mut self, message: Arc<ServerMessage>) -> Arc<ServerMessage> {
+        if moves_document(&message) {
+            self.version = Some(message.version());
+        }
+        message
+    }
+
+    /// Too slow to keep up: rather than buffer without bound, restart from
+    /// what this reader has (a replay from the ring, or a snapshot).
+    fn resync(&mut self) {
+        let Subscription { backlog, live } = self.session.subscribe(self.version);
+        self.backlog = backlog.into_iter();
+        self.live = live;
+    }
+}
+
+/// Whether a message moves the document to its version: an ack-only update
+/// does not, and must not advance a reader's place past a missed patch.
+pub(crate) fn moves_document(message: &ServerMessage) -> bool {
+    match message {
+        ServerMessage::Snapshot { .. } => true,
+        ServerMessage::Update(update) => !update.ops.is_empty(),
+    }
+}
+
+/// Counts one message's bytes on the wire, whichever transport sent it.
+pub(crate) fn record_size(bytes: usize) {
+    metrics::histogram!("stateside_update_bytes").record(bytes as f64);
+}

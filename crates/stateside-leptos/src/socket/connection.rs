@@ -1,0 +1,246 @@
+//! One tab's socket, from its hello to its close.
+//!
+//! 1. The first message must be [`Upward::Hello`], within three keepalive
+//!    periods. The session it names is resumed (from memory, then the
+//!    store), or a new one is opened; the tab is told which
+//!    ([`Downward::Session`]), then gets its backlog (a replay after
+//!    `since` when the session is the one it named and the ring still has
+//!    it, else a snapshot), then the live stream.
+//! 2. [`Upward::Events`] are submitted in order; only what the tab must act
+//!    on is answered ([`Receipt::Refused`] and [`Receipt::Busy`]), and a
+//!    batch stops at its first `Busy`.
+//! 3. Every message ready at once goes in one frame, of about
+//!    [`BATCH_BYTES`] at most.
+//! 4. A socket that has sent nothing for a keepalive period, or heard
+//!    nothing, sends [`Downward::Ping`]; one that has heard nothing for
+//!    three periods, or cannot write for as long, is closed.
+//! 5. Anything unreadable gets [`Downward::Failed`] and the socket closes;
+//!    the session is not touched. When the engine closes (a shutdown), the
+//!    socket ends with `Failed(ShuttingDown)`.
+//!
+//! The token travels in frames only: it is never logged here.
+
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use stateside::{Engine, SessionHandle};
+use stateside_wire::{Downward, ProtocolError, Receipt, SessionInfo, Upward, socket_frame::Writer};
+use tokio::time::{Instant, sleep_until, timeout};
+
+use crate::{
+    cursor::{BATCH_BYTES, Cursor, record_size},
+    session,
+};
+
+/// How many keepalive periods of silence make a tab count as gone.
+const SILENT_PERIODS: u32 = 3;
+
+/// Serves `socket` until the tab goes or the engine closes.
+pub(super) async fn run(socket: WebSocket, engine: Engine) {
+    let config = engine.config();
+    let mut link = Link::new(socket, config.keepalive, config.max_payload);
+    let (resume, since) = match timeout(link.patience(), link.recv()).await {
+        Ok(Some(Ok(Upward::Hello { resume, since }))) => (resume, since),
+        Ok(Some(Ok(_))) => {
+            return link
+                .fail(malformed("the first message must be a hello"))
+                .await;
+        }
+        Ok(Some(Err(error))) => return link.fail(error).await,
+        Ok(None) | Err(_) => return link.close().await,
+    };
+    let session = match session::open_or_resume(&engine, resume.as_deref()).await {
+        Ok(session) => session,
+        Err(error) => return link.fail(error).await,
+    };
+    let token = session.token().to_string();
+    // A new session starts from its snapshot, whatever the tab held.
+    let since = since.filter(|_| resume.as_deref() == Some(token.as_str()));
+    let mut frame = Writer::default();
+    frame.push(&Downward::Session(SessionInfo {
+        token,
+        next_seq: session.next_seq(),
+    }));
+    let cursor = Cursor::new(session.clone(), since);
+    match follow(&mut link, &engine, &session, cursor, frame).await {
+        Ended::Gone => {}
+        Ended::Closed => link.close().await,
+        Ended::Failed(error) => link.fail(error).await,
+    }
+}
+
+/// How a socket ended.
+enum Ended {
+    /// The tab closed it or the connection broke: nothing more to say.
+    Gone,
+    /// The tab fell silent, or its session left this process (to
+    /// another instance): close, and let the tab reconnect.
+    Closed,
+    /// Tell the tab why, then close.
+    Failed(ProtocolError),
+}
+
+/// The socket's life after the hello: `frame` holds what is to be sent.
+async fn follow(
+    link: &mut Link,
+    engine: &Engine,
+    session: &SessionHandle,
+    mut cursor: Cursor,
+    mut frame: Writer,
+) -> Ended {
+    loop {
+        while frame.len() < BATCH_BYTES {
+            let Some(message) = cursor.ready() else { break };
+            record_size(frame.push_stream(&message));
+        }
+        if !frame.is_empty() && !link.send(std::mem::take(&mut frame)).await {
+            return Ended::Gone;
+        }
+        let check = link.next_check();
+        // Each branch is cancel-safe: the socket's and the cursor's reads
+        // keep what they have read, so the one that loses a race loses
+        // nothing.
+        tokio::select! {
+            up = link.recv() => match up {
+                None => return Ended::Gone,
+                Some(Err(error)) => return Ended::Failed(error),
+                Some(Ok(Upward::Events(events))) => {
+                    for (seq, receipt) in session::submit(session, events) {
+                        if matches!(receipt, Receipt::Refused(_) | Receipt::Busy) {
+                            frame.push(&Downward::Receipt { seq, receipt });
+                        }
+                    }
+                }
+                Some(Ok(Upward::Pong)) => {}
+                Some(Ok(Upward::Hello { .. })) => {
+                    return Ended::Failed(malformed("a second hello on one socket"));
+                }
+            },
+            message = cursor.next() => match message {
+                Some(message) => record_size(frame.push_stream(&message)),
+                // The session's streams end when the engine closes, or
+                // when another instance takes the session over.
+                None if engine.is_accepting() => return Ended::Closed,
+                None => return Ended::Failed(ProtocolError::ShuttingDown),
+            },
+            () = sleep_until(check) => {
+                if !link.keepalive(&mut frame) {
+                    return Ended::Closed;
+                }
+            }
+        }
+    }
+}
+
+fn malformed(why: &str) -> ProtocolError {
+    ProtocolError::Malformed(why.to_owned())
+}
+
+/// The socket, and when it last sent and heard anything.
+struct Link {
+    socket: WebSocket,
+    keepalive: Duration,
+    max_payload: usize,
+    sent: Instant,
+    heard: Instant,
+    pinged: Instant,
+}
+
+impl Link {
+    fn new(socket: WebSocket, keepalive: Duration, max_payload: usize) -> Self {
+        let now = Instant::now();
+        Self {
+            socket,
+            keepalive,
+            max_payload,
+            sent: now,
+            heard: now,
+            pinged: now,
+        }
+    }
+
+    /// How long the tab may be silent, or the socket stuck, before the
+    /// tab counts as gone.
+    fn patience(&self) -> Duration {
+        self.keepalive * SILENT_PERIODS
+    }
+
+    /// The next message up: `None` once the tab is gone. WebSocket control
+    /// frames only count as signs of life.
+    async fn recv(&mut self) -> Option<Result<Upward, ProtocolError>> {
+        loop {
+            let message = match self.socket.recv().await? {
+                Ok(message) => message,
+                Err(error) => return self.read_failed(error),
+            };
+            self.heard = Instant::now();
+            return Some(match message {
+                Message::Binary(bytes) => stateside_wire::socket_frame::decode_upward(&bytes),
+                Message::Text(text) => {
+                    stateside_wire::socket_frame::decode_upward(text.as_str().as_bytes())
+                }
+                Message::Ping(_) | Message::Pong(_) => continue,
+                Message::Close(_) => return None,
+            });
+        }
+    }
+
+    /// A message that could not be read: too large or not WebSocket is the
+    /// tab's fault, and it is told; a broken connection just ends.
+    fn read_failed(&self, error: axum::Error) -> Option<Result<Upward, ProtocolError>> {
+        use tungstenite::Error;
+        match error.into_inner().downcast::<Error>().map(|error| *error) {
+            Ok(Error::Capacity(_)) => Some(Err(ProtocolError::TooLarge {
+                limit: self.max_payload,
+            })),
+            Ok(error @ (Error::Protocol(_) | Error::Utf8(_))) => {
+                Some(Err(ProtocolError::Malformed(error.to_string())))
+            }
+            _ => None,
+        }
+    }
+
+    /// Sends a frame; false if the tab is gone or has not taken it within
+    /// [`patience`](Self::patience).
+    async fn send(&mut self, frame: Writer) -> bool {
+        let message = Message::Binary(frame.finish().into());
+        let sent = timeout(self.patience(), self.socket.send(message)).await;
+        self.sent = Instant::now();
+        matches!(sent, Ok(Ok(())))
+    }
+
+    /// When [`keepalive`](Self::keepalive) next has something to do.
+    fn next_check(&self) -> Instant {
+        let ping = (self.sent.min(self.heard.max(self.pinged))) + self.keepalive;
+        ping.min(self.heard + self.patience())
+    }
+
+    /// Adds a ping to `frame` if the socket has been quiet either way;
+    /// false once the tab has been silent too long.
+    fn keepalive(&mut self, frame: &mut Writer) -> bool {
+        let now = Instant::now();
+        if now >= self.heard + self.patience() {
+            return false;
+        }
+        if now >= self.sent.min(self.heard.max(self.pinged)) + self.keepalive {
+            frame.push(&Downward::Ping);
+            self.pinged = now;
+        }
+        true
+    }
+
+    /// Tells the tab why its socket ends, then closes it.
+    async fn fail(mut self, error: ProtocolError) {
+        tracing::debug!(%error, "socket failed");
+        let mut frame = Writer::default();
+        frame.push(&Downward::Failed(error));
+        if self.send(frame).await {
+            self.close().await;
+        }
+    }
+
+    /// Closes the socket, if the tab still listens.
+    async fn close(mut self) {
+        let _ = timeout(self.keepalive, self.socket.send(Message::Close(None))).await;
+    }
+}

@@ -1,0 +1,112 @@
+//! Typed HTTP answers on the fallback path: every refusal of a Stateside
+//! endpoint is a [`ProtocolError`] as JSON, with the status its case calls
+//! for ([`status`], the one place that says which).
+//!
+//! Leptos answers every server function error with a 500, and the body
+//! limit answers 413 with plain text. The [`typed`] middleware puts both
+//! right, so that a client (or a proxy, or a log) can tell a malformed
+//! request from a lost session from a server that is going away without
+//! reading messages.
+
+use axum::{
+    Json,
+    body::{Body, to_bytes},
+    extract::{Request, State},
+    http::{Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+use stateside::Engine;
+use stateside_wire::{PROTOCOL_PREFIX, ProtocolError};
+
+/// The status each refusal is answered with.
+pub fn status(error: &ProtocolError) -> StatusCode {
+    match error {
+        ProtocolError::MalformedToken | ProtocolError::Malformed(_) | ProtocolError::Call(_) => {
+            StatusCode::BAD_REQUEST
+        }
+        ProtocolError::UnknownSession => StatusCode::NOT_FOUND,
+        ProtocolError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        ProtocolError::TooManySessions { .. }
+        | ProtocolError::ShuttingDown
+        | ProtocolError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ProtocolError::Server(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A refusal: the error as JSON, with its [`status`].
+pub(crate) fn refuse(error: &ProtocolError) -> Response {
+    (status(error), Json(error)).into_response()
+}
+
+/// An axum middleware (with the engine as state) for every path under
+/// [`PROTOCOL_PREFIX`]: refuses a body over the engine's `max_payload`
+/// with [`ProtocolError::TooLarge`], and gives a server function's error
+/// the status of its case.
+pub async fn typed(State(engine): State<Engine>, request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with(PROTOCOL_PREFIX) {
+        return next.run(request).await;
+    }
+    let request = if request.method() == Method::POST {
+        // Bodies here are small and the server functions read them whole
+        // anyway: reading them first is what makes "too large" certain,
+        // with or without a `Content-Length`.
+        let limit = engine.config().max_payload;
+        let (parts, body) = request.into_parts();
+        match to_bytes(body, limit).await {
+            Ok(bytes) => Request::from_parts(parts, Body::from(bytes)),
+            Err(_) => return refuse(&ProtocolError::TooLarge { limit }),
+        }
+    } else {
+        request
+    };
+    let response = next.run(request).await;
+    if !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return response;
+    }
+    let Ok(body) = to_bytes(response.into_body(), ERROR_BYTES).await else {
+        return refuse(&ProtocolError::Server("unreadable error".to_owned()));
+    };
+    match serde_json::from_slice(&body) {
+        // The server functions never fail with `Call`: on the server it is
+        // the glue failing to decode the request.
+        Ok(ProtocolError::Call(why)) => refuse(&ProtocolError::Malformed(why)),
+        Ok(error) => refuse(&error),
+        Err(_) => refuse(&ProtocolError::Server(
+            String::from_utf8_lossy(&body).into_owned(),
+        )),
+    }
+}
+
+/// An error body is a short JSON message; anything longer is cut.
+const ERROR_BYTES: usize = 16 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_client_must_do_decides_the_status() {
+        assert_eq!(
+            status(&ProtocolError::Malformed("x".to_owned())),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status(&ProtocolError::MalformedToken),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status(&ProtocolError::UnknownSession),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            status(&ProtocolError::TooLarge { limit: 1 }),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        assert_eq!(
+            status(&ProtocolError::ShuttingDown),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+}
