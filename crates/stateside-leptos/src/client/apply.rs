@@ -3,6 +3,7 @@
 //! `missing` request sends events again, notices become toasts and actions
 //! run.
 
+use leptos::prelude::*;
 use stateside_wire::{ApplyError, ServerMessage};
 
 use super::{flush, with_client};
