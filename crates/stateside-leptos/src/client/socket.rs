@@ -67,7 +67,9 @@ pub(super) async fn run(connection: u64, ended: oneshot::Receiver<()>) -> Ending
         Err(_) => return Ending::Refused,
     };
     let mut frames: Pin<Box<dyn Stream<Item = _> + Send>> = frames.into();
-    let mut ended = ended;
+    // Fused by its own flag: a receiver whose sender was dropped counts as
+    // terminated, and `select!` would never poll it to see the end.
+    let mut ended = ended.fuse();
     let mut session_open = false;
     loop {
         let heard = futures::select_biased! {
