@@ -45,7 +45,10 @@ test("an unknown handler gets a clear error toast and the session goes on", asyn
     });
     return response.json();
   });
-  expect(refused).toEqual([{ Refused: "unknown handler `no/such`" }]);
+  // Refused for good, with a reason a client can act on (it drops the event).
+  expect(refused).toEqual([
+    { Refused: { reason: "UnknownHandler", message: "unknown handler `no/such`" } },
+  ]);
   await expect(page.locator(".toast")).toContainText("unknown handler `no/such`");
   // That event used seq 1 of this tab's session; a reload resumes the
   // session with the server's next seq, and the page goes on working.
