@@ -42,6 +42,11 @@ mod context;
 mod cursor;
 #[cfg(feature = "ssr")]
 pub mod guard;
+/// The client's outbox is plain logic, so its tests run in the native
+/// `cargo test` too, where the rest of the browser client is not built.
+#[cfg(all(test, not(feature = "hydrate")))]
+#[path = "client/outbox.rs"]
+mod outbox;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
