@@ -45,7 +45,7 @@ test("an unknown handler gets a clear error toast and the session goes on", asyn
     });
     return response.json();
   });
-  // Refused for good, with a typed reason and a message for the user.
+  // Refused for good, with a reason a client can act on (it drops the event).
   expect(refused).toEqual([
     { Refused: { reason: "UnknownHandler", message: "unknown handler `no/such`" } },
   ]);

@@ -1,5 +1,7 @@
 // The server restarts under an open page: the page notices, keeps the click
-// made while the server was down, reconnects by itself and works on.
+// made while the server was down, reconnects by itself and works on. On the
+// in-memory store the session is gone after the restart, and the page tells
+// the user it started a new one; on the file store it resumes silently.
 // This spec runs its own server (scripts/e2e.sh says where the binary is).
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
@@ -46,7 +48,7 @@ function stop(server: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise
   });
 }
 
-test("the page reconnects by itself after a server restart", async ({ page }) => {
+test("after a restart that loses the session, the page says so and the click made while down goes to the new one", async ({ page }) => {
   expect(binary, "STATESIDE_SERVER_BIN is set by scripts/e2e.sh").toBeTruthy();
   const port = await freePort();
   let server = await start(port);
@@ -62,14 +64,24 @@ test("the page reconnects by itself after a server restart", async ({ page }) =>
     await expect(page.locator(".banner")).toHaveAttribute("data-unacked", "1");
 
     server = await start(port);
+    // The in-memory store forgets sessions on restart: the page opened a
+    // new one by itself, says so, and delivered the click it had kept.
+    await expect(
+      page.getByText(
+        "The server lost this tab's session (it restarted, or the session expired); " +
+          "a new one was started. 1 pending action was sent to it.",
+      ),
+    ).toBeVisible({ timeout: 30_000 });
+    const banner = page.getByRole("status");
+    await expect(banner).toContainText("The server lost this tab's session; a new session was started.");
     await expect(page.locator(".banner")).toHaveAttribute("data-status", "live", {
       timeout: 30_000,
     });
-    // The in-memory store forgets sessions on restart: the page opened a
-    // new one by itself and delivered the click it had kept.
     await expect(page.getByTestId("count")).toHaveText("1");
     await plus.click();
     await expect(page.getByTestId("count")).toHaveText("2");
+    await banner.getByRole("button", { name: "Dismiss" }).click();
+    await expect(banner).toBeHidden();
   } finally {
     await stop(server);
   }
@@ -94,6 +106,8 @@ test("acknowledged clicks survive kill -9 on the file store, and the page resume
       timeout: 30_000,
     });
     await expect(page.getByTestId("count")).toHaveText("3");
+    // The session was resumed, not replaced: nothing to tell the user.
+    await expect(page.getByText("The server lost this tab's session")).toHaveCount(0);
     await plus.click();
     await expect(page.getByTestId("count")).toHaveText("4");
     // A reload after the crash still finds the session.

@@ -4,24 +4,35 @@ use leptos::prelude::*;
 
 use crate::{Status, use_stateside};
 
-/// A thin banner while the stream is down. It also exposes the status as
-/// `data-status` on an always-present element, which tests wait on.
+/// A thin banner while the stream is down, or after the server lost the
+/// tab's session (until dismissed). It also exposes the connection on an
+/// always-present element, which tests wait on: `data-status`,
+/// `data-transport`, `data-synced`, `data-unacked` and `data-session`
+/// ("renewed" once a new session replaced a lost one).
 #[component]
 pub fn ConnectionBanner() -> impl IntoView {
     let stateside = use_stateside();
     let status = stateside.status();
+    let transport = stateside.transport();
     let synced = stateside.synced();
     let unacked = stateside.unacked();
+    let renewed = stateside.session_renewed();
     view! {
         <div
             class="banner"
             data-status=move || status.get().as_str()
+            data-transport=move || transport.get().as_str()
             data-synced=move || synced.get().to_string()
             data-unacked=move || unacked.get().to_string()
+            data-session=move || if renewed.get() { "renewed" } else { "same" }
             role="status"
         >
             <Show when=move || status.get() == Status::Reconnecting>
                 <span>"Reconnecting… your clicks are kept and will be sent."</span>
+            </Show>
+            <Show when=move || renewed.get()>
+                <span>"The server lost this tab's session; a new session was started. "</span>
+                <button on:click=move |_| renewed.set(false)>"Dismiss"</button>
             </Show>
         </div>
     }

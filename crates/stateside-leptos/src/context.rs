@@ -31,6 +31,27 @@ impl Status {
     }
 }
 
+/// How the page reaches the server, shown by the banner's `data-transport`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// One WebSocket per tab: the primary transport, and the one the page
+    /// tries first.
+    WebSocket,
+    /// POST requests up and an SSE stream down, for the rest of the page's
+    /// life, because the WebSocket was refused while plain HTTP got through.
+    Sse,
+}
+
+impl Transport {
+    /// The transport as the banner's `data-transport` shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WebSocket => "websocket",
+            Self::Sse => "sse",
+        }
+    }
+}
+
 /// A toast on screen.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Toast {
@@ -50,6 +71,11 @@ pub struct Stateside {
     pub(crate) synced: RwSignal<bool>,
     /// Events sent or queued but not yet acknowledged by the server.
     pub(crate) unacked: RwSignal<usize>,
+    /// How the page reaches the server.
+    pub(crate) transport: RwSignal<Transport>,
+    /// The server lost the session this page followed, and the page started
+    /// a new one; the banner says so until the user dismisses it.
+    pub(crate) session_renewed: RwSignal<bool>,
 }
 
 impl Stateside {
@@ -62,6 +88,8 @@ impl Stateside {
             toasts: RwSignal::new(Vec::new()),
             synced: RwSignal::new(false),
             unacked: RwSignal::new(0),
+            transport: RwSignal::new(Transport::WebSocket),
+            session_renewed: RwSignal::new(false),
         };
         provide_context(stateside);
         #[cfg(feature = "hydrate")]
@@ -77,6 +105,17 @@ impl Stateside {
     /// How many events the server has yet to acknowledge.
     pub fn unacked(&self) -> ReadSignal<usize> {
         self.unacked.read_only()
+    }
+
+    /// How the page reaches the server.
+    pub fn transport(&self) -> ReadSignal<Transport> {
+        self.transport.read_only()
+    }
+
+    /// Whether the server lost this page's session and a new one was
+    /// started (until the user dismisses the banner that says so).
+    pub fn session_renewed(&self) -> RwSignal<bool> {
+        self.session_renewed
     }
 
     /// Whether the page shows the session's real state yet.

@@ -2,10 +2,9 @@
 //!
 //! - Each tab has one WebSocket ([`socket`]): events go up it and patches
 //!   come down it.
-//! - Where upgrades are refused, events go up through Leptos server
-//!   functions ([`api`]) and patches come down an SSE stream (`stream`, on
-//!   the server), whose `EventSource` reconnects by itself and sends
-//!   `Last-Event-ID`, exactly the last document version the client applied.
+//! - Where upgrades are refused, the page falls back by itself: events go
+//!   up through Leptos server functions ([`api`]) and patches come down an
+//!   SSE stream (`stream`, on the server).
 //! - In the browser, [`Stateside`] holds the session document in a signal
 //!   and components read typed states from it with [`use_state`], or single
 //!   fields with [`use_field`], whose memos stop a change to one field from
@@ -26,7 +25,8 @@
 //! - `guard` (server): refuses cross-origin calls to the endpoints.
 //! - `context`: the [`Stateside`] client as signals, and typed reads of it.
 //! - `components`: the connection banner, toasts and sync gate.
-//! - `client` (browser): sends events, follows the stream, reconnects.
+//! - `client` (browser): the connection state machine, both transports, the
+//!   outbox of unacknowledged events; sends, follows the stream, reconnects.
 //! - `actions` (browser): performs the client actions handlers send.
 
 #![warn(missing_docs)]
@@ -42,6 +42,11 @@ mod context;
 mod cursor;
 #[cfg(feature = "ssr")]
 pub mod guard;
+/// The client's outbox is plain logic, so its tests run in the native
+/// `cargo test` too, where the rest of the browser client is not built.
+#[cfg(all(test, not(feature = "hydrate")))]
+#[path = "client/outbox.rs"]
+mod outbox;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
@@ -53,4 +58,4 @@ pub mod status;
 pub mod stream;
 
 pub use components::{ConnectionBanner, SyncGate, Toasts};
-pub use context::{Stateside, Status, use_field, use_state, use_stateside};
+pub use context::{Stateside, Status, Transport, use_field, use_state, use_stateside};
