@@ -44,7 +44,7 @@ impl Outbox {
         Self {
             version: stored.version,
             acked: stored.applied_through,
-            applied: AckWatermark::resumed(stored.applied_through),
+            applied: AckWatermark::resumed(stored.applied_through, &stored.applied_ahead),
             durable,
             document: stored.document,
             ring: VecDeque::with_capacity(ring_capacity.min(16)),
@@ -75,6 +75,7 @@ impl Outbox {
         serde_json::to_vec(&StoredSession {
             version: self.version,
             applied_through: self.applied.through(),
+            applied_ahead: self.applied.ahead(),
             document: &self.document,
         })
         .expect("a JSON map serialises")
