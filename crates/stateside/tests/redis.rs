@@ -17,7 +17,11 @@ async fn instance(redis: &RedisServer, lease: Duration) -> Engine {
         .await
         .expect("connects to the test redis-server")
         .with_lease(lease);
-    Engine::with_redis(app().on(FREEZE, freeze), config(), store)
+    Engine::with_redis(
+        app().on(FREEZE, freeze).on(FLUSH_FREEZE, flush_freeze),
+        config(),
+        store,
+    )
 }
 
 /// Another instance's view of a session: waits for the owner's first save.
@@ -48,6 +52,43 @@ async fn freeze(mut cx: Cx<Counter>, (tag, ms): (String, u64)) -> anyhow::Result
     cx.log.push(tag);
     std::thread::sleep(Duration::from_millis(ms));
     Ok(())
+}
+
+/// Increments and publishes at once, then blocks its whole runtime thread
+/// before anything can save it: the tab sees an update the store never gets.
+const FLUSH_FREEZE: HandlerId<u64> = HandlerId::new("flush_freeze");
+
+async fn flush_freeze(mut cx: Cx<Counter>, ms: u64) -> anyhow::Result<()> {
+    cx.count += 1;
+    cx.flush();
+    std::thread::sleep(Duration::from_millis(ms));
+    Ok(())
+}
+
+/// A raw connection to the test's redis-server.
+async fn connection(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
+    let client = redis::Client::open(redis.url()).unwrap();
+    client.get_multiplexed_async_connection().await.unwrap()
+}
+
+/// Waits until nobody holds `token`'s lease.
+async fn until_unowned(redis: &RedisServer, token: &SessionToken) {
+    let mut connection = connection(redis).await;
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let owner: Option<String> = redis::cmd("GET")
+                .arg(format!("stateside:{{{token}}}:owner"))
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            if owner.is_none() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the lease ran out");
 }
 
 /// The record of `token` as Redis has it.
@@ -212,4 +253,54 @@ async fn sessions_go_on_after_redis_restarts_empty() {
     assert_eq!(tab_b.document().state::<Counter>().unwrap().count, 20);
     tab_b.send(INCREMENT, ());
     assert_eq!(tab.until(|c: &Counter| c.count == 21).await.count, 21);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_that_saw_an_unsaved_update_resyncs_after_a_takeover() {
+    let redis = RedisServer::start();
+    let lease = Duration::from_millis(300);
+    let url = redis.url();
+    let (to_test, from_a) = mpsc::channel();
+    let (stop_a, stopped) = tokio::sync::oneshot::channel::<()>();
+    // Instance A on its own single thread: freezing it stops its saves.
+    let a = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let store = RedisStore::connect(&url).await.unwrap().with_lease(lease);
+            let a = Engine::with_redis(app().on(FLUSH_FREEZE, flush_freeze), config(), store);
+            to_test.send(a.open().unwrap()).unwrap();
+            stopped.await.ok();
+        });
+    });
+    let mut tab = Client::connect(from_a.recv().unwrap());
+    let token = tab.session.token();
+    tab.send(INCREMENT, ());
+    tab.settled::<Counter>().await;
+    // The tab sees count 2; then A stalls for ten leases before saving it.
+    tab.send(FLUSH_FREEZE, 3000);
+    tab.until(|c: &Counter| c.count == 2).await;
+    let (seen, since) = (tab.document().clone(), tab.document().version());
+
+    // B takes over from the record, which has count 1, and goes on.
+    until_unowned(&redis, &token).await;
+    let b = instance(&redis, lease).await;
+    let session = join(&b, &token).await;
+    let mut other = Client::connect(session.clone());
+    other.send(RECORD, "newer".to_owned());
+    other.settled::<Counter>().await;
+
+    // The tab comes back to B with the version it saw on A.
+    let tab = Client::resume(session.clone(), seen, Some(since));
+    let server = session.read(|c: &Counter| c.clone()).await;
+    assert_eq!(server.count, 1, "A's unsaved update is gone");
+    assert_eq!(
+        tab.document().state::<Counter>().unwrap(),
+        server,
+        "the tab resynced instead of keeping what the server never had"
+    );
+    stop_a.send(()).unwrap();
+    a.join().unwrap();
 }
