@@ -304,3 +304,65 @@ async fn a_tab_that_saw_an_unsaved_update_resyncs_after_a_takeover() {
     stop_a.send(()).unwrap();
     a.join().unwrap();
 }
+
+/// Every key Redis has under `stateside:`.
+async fn stateside_keys(connection: &mut redis::aio::MultiplexedConnection) -> Vec<String> {
+    redis::cmd("KEYS")
+        .arg("stateside:*")
+        .query_async(connection)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_key_of_an_expired_session_is_left_in_redis() {
+    let redis = RedisServer::start();
+    let short = stateside::Config {
+        idle_ttl: Duration::from_millis(300),
+        ..config()
+    };
+    let instance = |lease| {
+        let (url, config) = (redis.url(), short.clone());
+        async move {
+            let store = RedisStore::connect(&url).await.unwrap().with_lease(lease);
+            let engine = Engine::with_redis(app(), config, store);
+            engine.spawn_expiry();
+            engine
+        }
+    };
+    let (a, b) = (
+        instance(Duration::from_millis(300)).await,
+        instance(Duration::from_millis(300)).await,
+    );
+    let mut connection = connection(&redis).await;
+    for _ in 0..3 {
+        // A session owned by A, with events through A and through B.
+        let mut tab = Client::connect(a.open().unwrap());
+        let through_b = join(&b, &tab.session.token()).await;
+        tab.send(INCREMENT, ());
+        tab.settled::<Counter>().await;
+        through_b.submit(event(INCREMENT, (), 2)).unwrap();
+        tab.until(|c: &Counter| c.count == 2).await;
+    }
+    assert!(!stateside_keys(&mut connection).await.is_empty());
+
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while a.session_count() + b.session_count() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("every session expired");
+    let mut left = Vec::new();
+    let gone = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            left = stateside_keys(&mut connection).await;
+            if left.is_empty() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(gone.is_ok(), "keys left: {left:?}");
+}

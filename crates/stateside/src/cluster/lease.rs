@@ -133,6 +133,7 @@ impl RedisStore {
             .arg(&self.instance)
             .arg(Self::millis(self.lease))
             .arg(u8::from(create))
+            .arg(Self::millis(self.record_ttl))
             .invoke_async(&mut self.commands.clone())
             .await
             .map_err(StoreError::new)?;
