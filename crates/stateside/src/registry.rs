@@ -35,6 +35,10 @@ impl Registry {
         &self.shared
     }
 
+    pub(crate) fn persister(&self) -> Option<&Persister> {
+        self.persister.as_ref()
+    }
+
     pub(crate) fn get(&self, token: &SessionToken) -> Option<SessionHandle> {
         lock(&self.sessions).get(token).cloned()
     }

@@ -366,3 +366,29 @@ async fn no_key_of_an_expired_session_is_left_in_redis() {
     .await;
     assert!(gone.is_ok(), "keys left: {left:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_hands_sessions_over_at_once() {
+    let redis = RedisServer::start();
+    // Far longer than this test may wait: only a release hands over in time.
+    let lease = Duration::from_secs(60);
+    let (a, b) = (instance(&redis, lease).await, instance(&redis, lease).await);
+    let mut tab = Client::connect(a.open().unwrap());
+    let token = tab.session.token();
+    tab.send(INCREMENT, ());
+    tab.settled::<Counter>().await;
+    let mut follower_tab = Client::connect(join(&b, &token).await);
+
+    a.close();
+    assert!(a.drain(Duration::from_secs(10)).await);
+    tokio::time::timeout(Duration::from_secs(15), async {
+        // B stops following (its tabs reconnect) and runs the session.
+        assert!(follower_tab.is_closed().await);
+        let session = b.resume(&token).await.unwrap().expect("B has it");
+        let mut tab = Client::connect(session);
+        tab.send(INCREMENT, ());
+        tab.until(|c: &Counter| c.count == 2).await;
+    })
+    .await
+    .expect("B took the session over without waiting out A's lease");
+}

@@ -128,15 +128,28 @@ async fn unknown_tokens_stay_unknown_on_every_store() {
     }
 }
 
-/// A file store whose process "crashes" (takes no more saves) right after
-/// the first save in which `crash_after` holds for the stored counter.
-struct CrashingStore {
+/// A file store on a slow disk (each save takes `delay`), whose process
+/// "crashes" (takes no more saves) right after the first save in which
+/// `crash_after` holds for the stored counter.
+struct FaultyStore {
     file: Arc<FileStore>,
+    delay: Duration,
     crash_after: fn(&Counter) -> bool,
     crashed: AtomicBool,
 }
 
-impl Store for CrashingStore {
+impl FaultyStore {
+    fn new(file: &Arc<FileStore>, delay: Duration, crash_after: fn(&Counter) -> bool) -> Self {
+        Self {
+            file: Arc::clone(file),
+            delay,
+            crash_after,
+            crashed: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Store for FaultyStore {
     fn load(&self, token: &SessionToken) -> Result<Option<Vec<u8>>, StoreError> {
         self.file.load(token)
     }
@@ -145,12 +158,10 @@ impl Store for CrashingStore {
         if self.crashed.load(Ordering::SeqCst) {
             return Err(StoreError::new("crashed"));
         }
+        std::thread::sleep(self.delay);
         self.file.save(batch)?;
         for (_, record) in batch {
-            let record: serde_json::Value = serde_json::from_slice(record).unwrap();
-            if let Ok(counter) = serde_json::from_value(record["document"]["counter"].clone())
-                && (self.crash_after)(&counter)
-            {
+            if (self.crash_after)(&stored_counter(record)) {
                 self.crashed.store(true, Ordering::SeqCst);
             }
         }
@@ -162,16 +173,20 @@ impl Store for CrashingStore {
     }
 }
 
+/// The counter in a stored record.
+fn stored_counter(record: &[u8]) -> Counter {
+    let record: serde_json::Value = serde_json::from_slice(record).unwrap();
+    serde_json::from_value(record["document"]["counter"].clone()).unwrap_or_default()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_background_start_runs_once_across_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let file = Arc::new(FileStore::open(dir.path().join("sessions.redb")).unwrap());
-    let crashing = Arc::new(CrashingStore {
-        file: Arc::clone(&file),
-        // The task's first increment, saved while event 2 still runs.
-        crash_after: |counter| counter.count >= 1,
-        crashed: AtomicBool::new(false),
-    });
+    // Crashes after the task's first increment, saved while event 2 runs.
+    let crashing = Arc::new(FaultyStore::new(&file, Duration::ZERO, |counter| {
+        counter.count >= 1
+    }));
     let before = Engine::with_store(app(), config(), Arc::clone(&crashing) as Arc<dyn Store>);
     let mut client = Client::connect(before.open().unwrap());
     let token = client.session.token();
@@ -220,4 +235,22 @@ async fn a_background_start_runs_once_across_a_crash() {
     let counter: Counter = client.quiesce().await;
     assert_eq!(counter.count, 1, "the task did not run a second time");
     assert_eq!(counter.log.last().map(String::as_str), Some("end:two"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_saves_what_tasks_changed_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Arc::new(FileStore::open(dir.path().join("sessions.redb")).unwrap());
+    let slow = Arc::new(FaultyStore::new(&file, Duration::from_millis(200), |_| {
+        false
+    }));
+    let engine = Engine::with_store(app(), config(), slow);
+    let mut client = Client::connect(engine.open().unwrap());
+    let token = client.session.token();
+    client.send(SLEEP_THEN_RECORD, ("last".to_owned(), 100));
+    engine.close();
+    assert!(engine.drain(Duration::from_secs(30)).await);
+    // The process may exit now: the file has everything.
+    let record = file.load(&token).unwrap().expect("the session was saved");
+    assert_eq!(stored_counter(&record).log, ["last"]);
 }

@@ -202,6 +202,18 @@ impl RedisStore {
         }
     }
 
+    /// Lets go of every session, at shutdown: the followers of those owned
+    /// here take them over at once.
+    pub(crate) async fn leave_all(&self) {
+        let owned: Vec<SessionToken> = lock(&self.owned).keys().copied().collect();
+        let followed: Vec<SessionToken> = lock(&self.followed).keys().copied().collect();
+        for token in owned.iter().chain(&followed) {
+            if let Err(error) = self.leave(token).await {
+                tracing::warn!(%error, "could not release a session");
+            }
+        }
+    }
+
     /// Gives the lease with `fence` up, unless it is already another's.
     async fn release(&self, token: &SessionToken, fence: u64) -> Result<(), StoreError> {
         let payload =
