@@ -392,3 +392,53 @@ async fn a_shutdown_hands_sessions_over_at_once() {
     .await
     .expect("B took the session over without waiting out A's lease");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_owner_leaves_the_inbox_to_the_new_one() {
+    let redis = RedisServer::start();
+    // A renews rarely: it learns of the new owner only when it writes.
+    let a = instance(&redis, Duration::from_secs(60)).await;
+    let mut tab = Client::connect(a.open().unwrap());
+    let token = tab.session.token();
+    tab.send(INCREMENT, ());
+    tab.settled::<Counter>().await;
+    // Another instance takes the session over (A was paused, say), and a
+    // follower forwards an event to it, as `FORWARD` does.
+    let mut connection = connection(&redis).await;
+    let key = |part: &str| format!("stateside:{{{token}}}:{part}");
+    let event = serde_json::to_vec(&event(INCREMENT, (), 2)).unwrap();
+    let () = redis::pipe()
+        .cmd("SET")
+        .arg(key("fence"))
+        .arg(2)
+        .ignore()
+        .cmd("SET")
+        .arg(key("owner"))
+        .arg("another:2")
+        .ignore()
+        .cmd("RPUSH")
+        .arg(key("inbox"))
+        .arg(event)
+        .ignore()
+        .cmd("PUBLISH")
+        .arg(key("wake"))
+        .arg("")
+        .ignore()
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while a.holds(&token) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("A found out and dropped the session");
+    let left: usize = redis::cmd("LLEN")
+        .arg(key("inbox"))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(left, 1, "the event is still there for the new owner");
+}

@@ -105,6 +105,19 @@ pub(super) static RENEW: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
+/// Takes the next events from the inbox, only for the lease's holder:
+/// `KEYS = [owner, fence, inbox]`, `ARGV = [owner value, fence, lease_ms,
+/// ttl_ms, count]`. Returns the events (maybe none), or nil if the lease is
+/// another's: a stale owner must leave them to the new one.
+pub(super) static POP: LazyLock<Script> = LazyLock::new(|| {
+    with_holds(
+        r"
+        if holds(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) == 0 then return nil end
+        return redis.call('LPOP', KEYS[3], ARGV[5]) or {}
+        ",
+    )
+});
+
 /// Gives a lease up and tells the followers: `KEYS = [owner]`,
 /// `ARGV = [owner value, updates channel, payload]`.
 pub(super) static RELEASE: LazyLock<Script> = LazyLock::new(|| {
