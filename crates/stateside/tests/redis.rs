@@ -442,3 +442,18 @@ async fn a_stale_owner_leaves_the_inbox_to_the_new_one() {
         .unwrap();
     assert_eq!(left, 1, "the event is still there for the new owner");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_reads_what_the_owner_saved() {
+    let redis = RedisServer::start();
+    let lease = Duration::from_secs(5);
+    let (a, b) = (instance(&redis, lease).await, instance(&redis, lease).await);
+    let mut tab = Client::connect(a.open().unwrap());
+    let through_b = join(&b, &tab.session.token()).await;
+    let mut tab_b = Client::connect(through_b.clone());
+    tab.send(INCREMENT, ());
+    tab.send(RECORD, "on a".to_owned());
+    tab.settled::<Counter>().await;
+    let seen: Counter = tab_b.until(|c: &Counter| c.log.len() == 1).await;
+    assert_eq!(through_b.read(Counter::clone).await, seen);
+}
