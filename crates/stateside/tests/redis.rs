@@ -457,3 +457,27 @@ async fn a_follower_reads_what_the_owner_saved() {
     let seen: Counter = tab_b.until(|c: &Counter| c.log.len() == 1).await;
     assert_eq!(through_b.read(Counter::clone).await, seen);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_that_could_not_subscribe_while_redis_was_down_still_hears_its_followers() {
+    let mut redis = RedisServer::start();
+    let lease = Duration::from_secs(5);
+    let a = instance(&redis, lease).await;
+    redis.kill();
+    // Opened while Redis is down: its inbox's wake-up cannot be subscribed.
+    let mut tab = Client::connect(a.open().unwrap());
+    tab.send(INCREMENT, ());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    redis.launch();
+    tab.settled::<Counter>().await;
+
+    let b = instance(&redis, lease).await;
+    let through_b = join(&b, &tab.session.token()).await;
+    through_b.submit(event(INCREMENT, (), 2)).unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(15),
+        tab.until(|c: &Counter| c.count == 2),
+    )
+    .await
+    .expect("the owner drained what B forwarded");
+}
