@@ -4,7 +4,7 @@
 use std::{collections::VecDeque, sync::Arc};
 
 use serde_json::{Map, Value};
-use stateside_wire::{Action, Notice, PatchOperation, ServerMessage, Update};
+use stateside_wire::{Action, Notice, PatchOperation, ServerMessage, State, Update};
 use tokio::sync::broadcast;
 
 use crate::{sequencer::AckWatermark, store::record::StoredSession, transport::Subscription};
@@ -44,7 +44,7 @@ impl Outbox {
         Self {
             version: stored.version,
             acked: stored.applied_through,
-            applied: AckWatermark::resumed(stored.applied_through),
+            applied: AckWatermark::resumed(stored.applied_through, &stored.applied_ahead),
             durable,
             document: stored.document,
             ring: VecDeque::with_capacity(ring_capacity.min(16)),
@@ -75,6 +75,7 @@ impl Outbox {
         serde_json::to_vec(&StoredSession {
             version: self.version,
             applied_through: self.applied.through(),
+            applied_ahead: self.applied.ahead(),
             document: &self.document,
         })
         .expect("a JSON map serialises")
@@ -252,6 +253,15 @@ impl Outbox {
             _ => vec![self.snapshot()],
         };
         Subscription { backlog, live }
+    }
+
+    /// One state as the document has it; its default if the document has
+    /// none, or one that does not read as `S`.
+    pub(crate) fn state<S: State>(&self) -> S {
+        self.document
+            .get(S::NAME)
+            .and_then(|value| S::deserialize(value).ok())
+            .unwrap_or_default()
     }
 
     pub(crate) fn snapshot(&self) -> Arc<ServerMessage> {

@@ -12,6 +12,9 @@ use crate::{
     token::SessionToken,
 };
 
+/// How far a restored session's version jumps (see [`Registry::restore`]).
+const RESTORED_VERSION_GAP: u64 = 1 << 32;
+
 pub(crate) struct Registry {
     shared: Shared,
     /// Saves to the durable store, if the engine has one.
@@ -30,6 +33,10 @@ impl Registry {
 
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
+    }
+
+    pub(crate) fn persister(&self) -> Option<&Persister> {
+        self.persister.as_ref()
     }
 
     pub(crate) fn get(&self, token: &SessionToken) -> Option<SessionHandle> {
@@ -58,6 +65,25 @@ impl Registry {
         sessions.insert(token, session.clone());
         self.shared.census.session_added();
         session
+    }
+
+    /// Starts a session that another run of it left in a store: after a
+    /// restart, or a Redis takeover from an owner that died.
+    ///
+    /// Updates are streamed before they are saved, so a tab may hold
+    /// versions past the stored one that the old runner never saved.
+    /// Restarting the numbering far above them makes every such tab resync
+    /// from a snapshot instead of taking new updates onto a copy the server
+    /// never had. Every path that runs a session from a record comes here;
+    /// a follower does not, as it numbers as its owner does.
+    pub(crate) fn restore(
+        &self,
+        token: SessionToken,
+        mut stored: StoredSession,
+        role: Role,
+    ) -> SessionHandle {
+        stored.version += RESTORED_VERSION_GAP;
+        self.start(token, stored, role)
     }
 
     /// Unlists a session and ends its streams.

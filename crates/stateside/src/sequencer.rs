@@ -5,6 +5,11 @@
 //! strictly by `seq`, drops repeats, and holds early arrivals until the gap
 //! fills. Acks are a watermark, "everything up to N is applied", because
 //! background starts can complete before a slow foreground event before them.
+//!
+//! Such a start is applied while the watermark is still below it, so a
+//! record keeps those seqs too ([`AckWatermark::ahead`]): a session restored
+//! from it takes them as repeats, and a task started before a crash is not
+//! started again when its client resends the event.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,6 +27,8 @@ pub(crate) enum Offer<T> {
 pub(crate) struct Sequencer<T> {
     next: u64,
     held: BTreeMap<u64, T>,
+    /// Seqs above `next` that a restored session had already applied.
+    taken: BTreeSet<u64>,
     window: u64,
 }
 
@@ -30,14 +37,17 @@ impl<T> Sequencer<T> {
         Self {
             next: 1,
             held: BTreeMap::new(),
+            taken: BTreeSet::new(),
             window,
         }
     }
 
-    /// A sequencer that already took every seq up to `applied_through`.
-    pub(crate) fn resumed(window: u64, applied_through: u64) -> Self {
+    /// A sequencer that already took every seq up to `applied_through`, and
+    /// those in `ahead`.
+    pub(crate) fn resumed(window: u64, applied_through: u64, ahead: &[u64]) -> Self {
         Self {
             next: applied_through + 1,
+            taken: ahead.iter().copied().collect(),
             ..Self::new(window)
         }
     }
@@ -51,7 +61,7 @@ impl<T> Sequencer<T> {
     }
 
     pub(crate) fn offer(&mut self, seq: u64, item: T) -> Result<Offer<T>, Error> {
-        if seq < self.next || self.held.contains_key(&seq) {
+        if seq < self.next || self.held.contains_key(&seq) || self.taken.contains(&seq) {
             return Ok(Offer::Duplicate);
         }
         if seq - self.next > self.window {
@@ -62,8 +72,12 @@ impl<T> Sequencer<T> {
         }
         self.held.insert(seq, item);
         let mut ready = Vec::new();
-        while let Some(item) = self.held.remove(&self.next) {
-            ready.push((self.next, item));
+        loop {
+            if let Some(item) = self.held.remove(&self.next) {
+                ready.push((self.next, item));
+            } else if !self.taken.remove(&self.next) {
+                break;
+            }
             self.next += 1;
         }
         Ok(if ready.is_empty() {
@@ -82,15 +96,20 @@ pub(crate) struct AckWatermark {
 }
 
 impl AckWatermark {
-    pub(crate) fn resumed(through: u64) -> Self {
+    pub(crate) fn resumed(through: u64, ahead: &[u64]) -> Self {
         Self {
             through,
-            ahead: BTreeSet::new(),
+            ahead: ahead.iter().copied().collect(),
         }
     }
 
     pub(crate) fn through(&self) -> u64 {
         self.through
+    }
+
+    /// The seqs applied above the watermark, in order.
+    pub(crate) fn ahead(&self) -> Vec<u64> {
+        self.ahead.iter().copied().collect()
     }
 
     pub(crate) fn applied(&mut self, seq: u64) -> u64 {
@@ -121,6 +140,16 @@ mod tests {
         assert_eq!(released(sequencer.offer(1, "a").unwrap()), vec![1, 2]);
         assert!(matches!(sequencer.offer(1, "a"), Ok(Offer::Duplicate)));
         assert!(sequencer.offer(100, "z").is_err());
+    }
+
+    #[test]
+    fn a_resumed_sequencer_skips_what_was_applied_ahead() {
+        let mut sequencer = Sequencer::resumed(8, 1, &[3]);
+        assert!(matches!(sequencer.offer(3, "c"), Ok(Offer::Duplicate)));
+        assert_eq!(released(sequencer.offer(2, "b").unwrap()), vec![2]);
+        assert_eq!(sequencer.next(), 4);
+        let mut acks = AckWatermark::resumed(1, &[3]);
+        assert_eq!(acks.applied(2), 3);
     }
 
     #[test]

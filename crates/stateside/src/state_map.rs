@@ -101,14 +101,26 @@ impl StateMap {
     }
 
     /// The ops that take `published` (the client's view) to the current
-    /// states, updating `published` as it goes. Unchanged states cost nothing.
+    /// states, updating `published`. Unchanged states cost nothing.
+    ///
+    /// All or nothing: every changed state is serialised before `published`
+    /// or any baseline is touched, so a state that fails leaves the others
+    /// as they were, for [`rollback`](Self::rollback) to undo as one.
     pub(crate) fn commit(
         &mut self,
         published: &mut Map<String, Value>,
     ) -> serde_json::Result<Vec<PatchOperation>> {
+        let changed = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.baseline.is_some())
+            .map(|(index, slot)| Ok((index, slot.value.to_json()?)))
+            .collect::<serde_json::Result<Vec<_>>>()?;
         let mut ops = Vec::new();
-        for slot in self.slots.iter_mut().filter(|slot| slot.baseline.is_some()) {
-            let new = keyed(slot.name, Some(slot.value.to_json()?));
+        for (index, value) in changed {
+            let slot = &mut self.slots[index];
+            let new = keyed(slot.name, Some(value));
             let old = keyed(slot.name, published.remove(slot.name));
             // Diffing two one-key objects lets the crate write the `/NAME`
             // prefix, and the `add` for a state the client has never seen.

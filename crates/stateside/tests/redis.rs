@@ -17,7 +17,11 @@ async fn instance(redis: &RedisServer, lease: Duration) -> Engine {
         .await
         .expect("connects to the test redis-server")
         .with_lease(lease);
-    Engine::with_redis(app().on(FREEZE, freeze), config(), store)
+    Engine::with_redis(
+        app().on(FREEZE, freeze).on(FLUSH_FREEZE, flush_freeze),
+        config(),
+        store,
+    )
 }
 
 /// Another instance's view of a session: waits for the owner's first save.
@@ -48,6 +52,43 @@ async fn freeze(mut cx: Cx<Counter>, (tag, ms): (String, u64)) -> anyhow::Result
     cx.log.push(tag);
     std::thread::sleep(Duration::from_millis(ms));
     Ok(())
+}
+
+/// Increments and publishes at once, then blocks its whole runtime thread
+/// before anything can save it: the tab sees an update the store never gets.
+const FLUSH_FREEZE: HandlerId<u64> = HandlerId::new("flush_freeze");
+
+async fn flush_freeze(mut cx: Cx<Counter>, ms: u64) -> anyhow::Result<()> {
+    cx.count += 1;
+    cx.flush();
+    std::thread::sleep(Duration::from_millis(ms));
+    Ok(())
+}
+
+/// A raw connection to the test's redis-server.
+async fn connection(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
+    let client = redis::Client::open(redis.url()).unwrap();
+    client.get_multiplexed_async_connection().await.unwrap()
+}
+
+/// Waits until nobody holds `token`'s lease.
+async fn until_unowned(redis: &RedisServer, token: &SessionToken) {
+    let mut connection = connection(redis).await;
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let owner: Option<String> = redis::cmd("GET")
+                .arg(format!("stateside:{{{token}}}:owner"))
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            if owner.is_none() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the lease ran out");
 }
 
 /// The record of `token` as Redis has it.
@@ -212,4 +253,231 @@ async fn sessions_go_on_after_redis_restarts_empty() {
     assert_eq!(tab_b.document().state::<Counter>().unwrap().count, 20);
     tab_b.send(INCREMENT, ());
     assert_eq!(tab.until(|c: &Counter| c.count == 21).await.count, 21);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_that_saw_an_unsaved_update_resyncs_after_a_takeover() {
+    let redis = RedisServer::start();
+    let lease = Duration::from_millis(300);
+    let url = redis.url();
+    let (to_test, from_a) = mpsc::channel();
+    let (stop_a, stopped) = tokio::sync::oneshot::channel::<()>();
+    // Instance A on its own single thread: freezing it stops its saves.
+    let a = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let store = RedisStore::connect(&url).await.unwrap().with_lease(lease);
+            let a = Engine::with_redis(app().on(FLUSH_FREEZE, flush_freeze), config(), store);
+            to_test.send(a.open().unwrap()).unwrap();
+            stopped.await.ok();
+        });
+    });
+    let mut tab = Client::connect(from_a.recv().unwrap());
+    let token = tab.session.token();
+    tab.send(INCREMENT, ());
+    tab.settled::<Counter>().await;
+    // The tab sees count 2; then A stalls for ten leases before saving it.
+    tab.send(FLUSH_FREEZE, 3000);
+    tab.until(|c: &Counter| c.count == 2).await;
+    let (seen, since) = (tab.document().clone(), tab.document().version());
+
+    // B takes over from the record, which has count 1, and goes on.
+    until_unowned(&redis, &token).await;
+    let b = instance(&redis, lease).await;
+    let session = join(&b, &token).await;
+    let mut other = Client::connect(session.clone());
+    other.send(RECORD, "newer".to_owned());
+    other.settled::<Counter>().await;
+
+    // The tab comes back to B with the version it saw on A.
+    let tab = Client::resume(session.clone(), seen, Some(since));
+    let server = session.read(|c: &Counter| c.clone()).await;
+    assert_eq!(server.count, 1, "A's unsaved update is gone");
+    assert_eq!(
+        tab.document().state::<Counter>().unwrap(),
+        server,
+        "the tab resynced instead of keeping what the server never had"
+    );
+    stop_a.send(()).unwrap();
+    a.join().unwrap();
+}
+
+/// Every key Redis has under `stateside:`.
+async fn stateside_keys(connection: &mut redis::aio::MultiplexedConnection) -> Vec<String> {
+    redis::cmd("KEYS")
+        .arg("stateside:*")
+        .query_async(connection)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_key_of_an_expired_session_is_left_in_redis() {
+    let redis = RedisServer::start();
+    let short = stateside::Config {
+        idle_ttl: Duration::from_millis(300),
+        ..config()
+    };
+    let instance = |lease| {
+        let (url, config) = (redis.url(), short.clone());
+        async move {
+            let store = RedisStore::connect(&url).await.unwrap().with_lease(lease);
+            let engine = Engine::with_redis(app(), config, store);
+            engine.spawn_expiry();
+            engine
+        }
+    };
+    let (a, b) = (
+        instance(Duration::from_millis(300)).await,
+        instance(Duration::from_millis(300)).await,
+    );
+    let mut connection = connection(&redis).await;
+    for _ in 0..3 {
+        // A session owned by A, with events through A and through B.
+        let mut tab = Client::connect(a.open().unwrap());
+        let through_b = join(&b, &tab.session.token()).await;
+        tab.send(INCREMENT, ());
+        tab.settled::<Counter>().await;
+        through_b.submit(event(INCREMENT, (), 2)).unwrap();
+        tab.until(|c: &Counter| c.count == 2).await;
+    }
+    assert!(!stateside_keys(&mut connection).await.is_empty());
+
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while a.session_count() + b.session_count() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("every session expired");
+    let mut left = Vec::new();
+    let gone = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            left = stateside_keys(&mut connection).await;
+            if left.is_empty() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(gone.is_ok(), "keys left: {left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_hands_sessions_over_at_once() {
+    let redis = RedisServer::start();
+    // Far longer than this test may wait: only a release hands over in time.
+    let lease = Duration::from_secs(60);
+    let (a, b) = (instance(&redis, lease).await, instance(&redis, lease).await);
+    let mut tab = Client::connect(a.open().unwrap());
+    let token = tab.session.token();
+    tab.send(INCREMENT, ());
+    tab.settled::<Counter>().await;
+    let mut follower_tab = Client::connect(join(&b, &token).await);
+
+    a.close();
+    assert!(a.drain(Duration::from_secs(10)).await);
+    tokio::time::timeout(Duration::from_secs(15), async {
+        // B stops following (its tabs reconnect) and runs the session.
+        assert!(follower_tab.is_closed().await);
+        let session = b.resume(&token).await.unwrap().expect("B has it");
+        let mut tab = Client::connect(session);
+        tab.send(INCREMENT, ());
+        tab.until(|c: &Counter| c.count == 2).await;
+    })
+    .await
+    .expect("B took the session over without waiting out A's lease");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_owner_leaves_the_inbox_to_the_new_one() {
+    let redis = RedisServer::start();
+    // A renews rarely: it learns of the new owner only when it writes.
+    let a = instance(&redis, Duration::from_secs(60)).await;
+    let mut tab = Client::connect(a.open().unwrap());
+    let token = tab.session.token();
+    tab.send(INCREMENT, ());
+    tab.settled::<Counter>().await;
+    // Another instance takes the session over (A was paused, say), and a
+    // follower forwards an event to it, as `FORWARD` does.
+    let mut connection = connection(&redis).await;
+    let key = |part: &str| format!("stateside:{{{token}}}:{part}");
+    let event = serde_json::to_vec(&event(INCREMENT, (), 2)).unwrap();
+    let () = redis::pipe()
+        .cmd("SET")
+        .arg(key("fence"))
+        .arg(2)
+        .ignore()
+        .cmd("SET")
+        .arg(key("owner"))
+        .arg("another:2")
+        .ignore()
+        .cmd("RPUSH")
+        .arg(key("inbox"))
+        .arg(event)
+        .ignore()
+        .cmd("PUBLISH")
+        .arg(key("wake"))
+        .arg("")
+        .ignore()
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while a.holds(&token) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("A found out and dropped the session");
+    let left: usize = redis::cmd("LLEN")
+        .arg(key("inbox"))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(left, 1, "the event is still there for the new owner");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_reads_what_the_owner_saved() {
+    let redis = RedisServer::start();
+    let lease = Duration::from_secs(5);
+    let (a, b) = (instance(&redis, lease).await, instance(&redis, lease).await);
+    let mut tab = Client::connect(a.open().unwrap());
+    let through_b = join(&b, &tab.session.token()).await;
+    let mut tab_b = Client::connect(through_b.clone());
+    tab.send(INCREMENT, ());
+    tab.send(RECORD, "on a".to_owned());
+    tab.settled::<Counter>().await;
+    let seen: Counter = tab_b.until(|c: &Counter| c.log.len() == 1).await;
+    assert_eq!(through_b.read(Counter::clone).await, seen);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_that_could_not_subscribe_while_redis_was_down_still_hears_its_followers() {
+    let mut redis = RedisServer::start();
+    let lease = Duration::from_secs(5);
+    let a = instance(&redis, lease).await;
+    redis.kill();
+    // Opened while Redis is down: its inbox's wake-up cannot be subscribed.
+    let mut tab = Client::connect(a.open().unwrap());
+    tab.send(INCREMENT, ());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    redis.launch();
+    tab.settled::<Counter>().await;
+
+    let b = instance(&redis, lease).await;
+    let through_b = join(&b, &tab.session.token()).await;
+    through_b.submit(event(INCREMENT, (), 2)).unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(15),
+        tab.until(|c: &Counter| c.count == 2),
+    )
+    .await
+    .expect("the owner drained what B forwarded");
 }

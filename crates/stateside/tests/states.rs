@@ -6,7 +6,7 @@
 
 mod support;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer, ser::Error as _};
 use stateside::{Cx, Engine, HandlerId, State, StateMap, Task, transport::ServerMessage};
 use stateside_wire::PatchOperation;
 use support::*;
@@ -34,6 +34,48 @@ impl State for Third {
 const GET_OTHER_STATE: HandlerId<()> = HandlerId::new("get_other_state");
 const GET_OTHER_STATE_FOREGROUND: HandlerId<()> = HandlerId::new("get_other_state_foreground");
 const VISIT: HandlerId<()> = HandlerId::new("visit");
+const TOUCH_FRAGILE: HandlerId<()> = HandlerId::new("touch_fragile");
+const POISON: HandlerId<()> = HandlerId::new("poison");
+
+/// A state that refuses to serialise once poisoned.
+#[derive(Clone, Default, Debug, PartialEq, Deserialize)]
+struct Fragile {
+    touched: u32,
+    #[serde(skip)]
+    poisoned: bool,
+}
+
+impl Serialize for Fragile {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.poisoned {
+            return Err(S::Error::custom("poisoned"));
+        }
+        #[derive(Serialize)]
+        struct Plain {
+            touched: u32,
+        }
+        Plain {
+            touched: self.touched,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl State for Fragile {
+    const NAME: &'static str = "fragile";
+}
+
+async fn touch_fragile(mut cx: Cx<Fragile>, (): ()) -> anyhow::Result<()> {
+    cx.touched += 1;
+    Ok(())
+}
+
+/// Changes the counter first, then poisons the fragile state.
+async fn poison(mut cx: Cx<Counter>, (): ()) -> anyhow::Result<()> {
+    cx.count += 100;
+    cx.state_mut::<Fragile>().poisoned = true;
+    Ok(())
+}
 
 /// `ThirdState._triple_count`: reaches the counter from a third state.
 fn triple_count(states: &mut StateMap) {
@@ -75,7 +117,9 @@ fn states_engine() -> Engine {
     let app = app()
         .background(GET_OTHER_STATE, get_other_state)
         .on(GET_OTHER_STATE_FOREGROUND, get_other_state_foreground)
-        .on(VISIT, visit);
+        .on(VISIT, visit)
+        .on(TOUCH_FRAGILE, touch_fragile)
+        .on(POISON, poison);
     Engine::new(app, config())
 }
 
@@ -151,4 +195,31 @@ fn top_level(op: &PatchOperation) -> String {
         .unwrap()
         .to_owned();
     path.split('/').nth(1).unwrap().to_owned()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_state_that_fails_to_serialise_rolls_back_every_state_of_its_section() {
+    let engine = states_engine();
+    let mut client = Client::connect(engine.open().unwrap());
+    // The counter is committed before the fragile state, every time.
+    client.send(INCREMENT, ());
+    client.send(TOUCH_FRAGILE, ());
+    client.quiesce::<Counter>().await;
+    client.send(POISON, ());
+    let counter: Counter = client.quiesce().await;
+    assert_eq!(counter.count, 1, "the counter's change is rolled back too");
+    assert_eq!(client.notices().len(), 1, "the client is told");
+    assert!(
+        !client
+            .session
+            .read(|fragile: &Fragile| fragile.poisoned)
+            .await,
+        "the poisoned state is rolled back"
+    );
+    // Later patches apply to the copy the client really has.
+    client.send(INCREMENT, ());
+    client.send(TOUCH_FRAGILE, ());
+    assert_eq!(client.quiesce::<Counter>().await.count, 2);
+    let fragile: Fragile = client.document().state().unwrap();
+    assert_eq!(fragile.touched, 2);
 }

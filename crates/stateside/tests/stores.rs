@@ -4,9 +4,18 @@
 
 mod support;
 
-use std::sync::Arc;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
-use stateside::{Engine, FileStore, RedisStore, Store};
+use stateside::{
+    Engine, FileStore, RedisStore, SessionToken, Store, StoreError, transport::Submitted,
+};
+use stateside_wire::Document;
 use support::{redis_server::RedisServer, *};
 
 /// An engine per store kind; the file one keeps its database in `dir`, the
@@ -117,4 +126,131 @@ async fn unknown_tokens_stay_unknown_on_every_store() {
         let stranger = stateside::SessionToken::random();
         assert!(engine.resume(&stranger).await.unwrap().is_none(), "{kind}");
     }
+}
+
+/// A file store on a slow disk (each save takes `delay`), whose process
+/// "crashes" (takes no more saves) right after the first save in which
+/// `crash_after` holds for the stored counter.
+struct FaultyStore {
+    file: Arc<FileStore>,
+    delay: Duration,
+    crash_after: fn(&Counter) -> bool,
+    crashed: AtomicBool,
+}
+
+impl FaultyStore {
+    fn new(file: &Arc<FileStore>, delay: Duration, crash_after: fn(&Counter) -> bool) -> Self {
+        Self {
+            file: Arc::clone(file),
+            delay,
+            crash_after,
+            crashed: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Store for FaultyStore {
+    fn load(&self, token: &SessionToken) -> Result<Option<Vec<u8>>, StoreError> {
+        self.file.load(token)
+    }
+
+    fn save(&self, batch: &[(SessionToken, Vec<u8>)]) -> Result<(), StoreError> {
+        if self.crashed.load(Ordering::SeqCst) {
+            return Err(StoreError::new("crashed"));
+        }
+        std::thread::sleep(self.delay);
+        self.file.save(batch)?;
+        for (_, record) in batch {
+            if (self.crash_after)(&stored_counter(record)) {
+                self.crashed.store(true, Ordering::SeqCst);
+            }
+        }
+        Ok(())
+    }
+
+    fn remove(&self, token: &SessionToken) -> Result<(), StoreError> {
+        self.file.remove(token)
+    }
+}
+
+/// The counter in a stored record.
+fn stored_counter(record: &[u8]) -> Counter {
+    let record: serde_json::Value = serde_json::from_slice(record).unwrap();
+    serde_json::from_value(record["document"]["counter"].clone()).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_background_start_runs_once_across_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Arc::new(FileStore::open(dir.path().join("sessions.redb")).unwrap());
+    // Crashes after the task's first increment, saved while event 2 runs.
+    let crashing = Arc::new(FaultyStore::new(&file, Duration::ZERO, |counter| {
+        counter.count >= 1
+    }));
+    let before = Engine::with_store(app(), config(), Arc::clone(&crashing) as Arc<dyn Store>);
+    let mut client = Client::connect(before.open().unwrap());
+    let token = client.session.token();
+    // [1 slow][2 slow][3 task]: the task starts (and counts as applied) at
+    // once, and takes the fair lock between events 1 and 2.
+    client.send(SLOW_RECORD, ("one".to_owned(), 300));
+    client.send(SLOW_RECORD, ("two".to_owned(), 300));
+    client.send(LOCKED_INCREMENTS, 5);
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while !crashing.crashed.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the store crashed");
+    // The old process is gone.
+    before.close();
+    before.drain(Duration::ZERO).await;
+    drop(client);
+
+    // A restart: a new engine restores the session from the file.
+    let after = Engine::with_store(app(), config(), file as Arc<dyn Store>);
+    let session = after.resume(&token).await.unwrap().expect("restored");
+    let restored = session.read(|c: &Counter| c.clone()).await;
+    assert_eq!(
+        restored.count, 1,
+        "the crash came after the first increment"
+    );
+    // Event 2 was still running (and 1 may not have begun: the task can
+    // take the lock first). The tab resends what is not acknowledged.
+    let resend_from = session.next_seq();
+    assert!(resend_from <= 2, "event 2 was never applied");
+    let mut client = Client::resume(session, Document::default(), None);
+    if resend_from == 1 {
+        client.send(SLOW_RECORD, ("one".to_owned(), 0));
+    }
+    assert_eq!(
+        client.send(SLOW_RECORD, ("two".to_owned(), 0)),
+        Submitted::Accepted
+    );
+    assert_eq!(
+        client.send(LOCKED_INCREMENTS, 5),
+        Submitted::Duplicate,
+        "the task already started before the crash"
+    );
+    let counter: Counter = client.quiesce().await;
+    assert_eq!(counter.count, 1, "the task did not run a second time");
+    assert_eq!(counter.log.last().map(String::as_str), Some("end:two"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_saves_what_tasks_changed_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Arc::new(FileStore::open(dir.path().join("sessions.redb")).unwrap());
+    let slow = Arc::new(FaultyStore::new(&file, Duration::from_millis(200), |_| {
+        false
+    }));
+    let engine = Engine::with_store(app(), config(), slow);
+    let mut client = Client::connect(engine.open().unwrap());
+    let token = client.session.token();
+    client.send(SLEEP_THEN_RECORD, ("last".to_owned(), 100));
+    engine.close();
+    assert!(engine.drain(Duration::from_secs(30)).await);
+    // The process may exit now: the file has everything.
+    let record = file.load(&token).unwrap().expect("the session was saved");
+    assert_eq!(stored_counter(&record).log, ["last"]);
 }

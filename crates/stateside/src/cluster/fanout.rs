@@ -8,7 +8,7 @@
 //! follower that missed a publish (a reconnect) notices the gap in the
 //! versions and reloads the record.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use redis::{PushInfo, PushKind, Value};
 
@@ -104,10 +104,12 @@ impl RedisStore {
         });
     }
 
+    /// Subscribes to `channel`, retrying while Redis is away: the manager
+    /// resubscribes after a reconnect only what it has subscribed once.
     pub(super) async fn subscribe(&self, channel: String) {
-        if let Err(error) = self.subscriber.clone().subscribe(&channel).await {
-            // The manager resubscribes what it tracks once it reconnects.
-            tracing::warn!(%error, channel, "subscribing failed");
+        while let Err(error) = self.subscriber.clone().subscribe(&channel).await {
+            tracing::warn!(%error, channel, "subscribing failed; retrying");
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 

@@ -4,7 +4,9 @@
 //! wake-up on `stateside:{token}:wake`, both in one script call per batch.
 //! The owner drains the inbox in order into the session's usual sequencer,
 //! so an event that arrives twice, through two instances or a retry, is
-//! still applied once. A client's acks come back on its stream, from the
+//! still applied once. It pops under its fence, like every write: a stale
+//! owner that has not yet noticed its lost lease cannot take events that
+//! are the new owner's. A client's acks come back on its stream, from the
 //! owner's saves, exactly as on one instance.
 
 use std::{sync::Arc, time::Duration};
@@ -115,11 +117,25 @@ impl RedisStore {
 
     /// Submits everything in the inbox. False if Redis could not be read.
     async fn drain_once(&self, token: &SessionToken, session: SessionHandle) -> bool {
+        let Some(fence) = self
+            .lease_of(token)
+            .and_then(|lease| lease.fence.get().copied())
+        else {
+            // Never saved: no other instance can know the session yet, and
+            // their first forward will ring `wake` again.
+            return true;
+        };
         loop {
-            let popped: Option<Vec<Vec<u8>>> = match redis::cmd("LPOP")
-                .arg(key(token, "inbox"))
+            let popped: Option<Vec<Vec<u8>>> = match scripts::POP
+                .key(key(token, "owner"))
+                .key(key(token, "fence"))
+                .key(key(token, "inbox"))
+                .arg(self.owner_value(fence))
+                .arg(fence)
+                .arg(Self::millis(self.lease))
+                .arg(Self::millis(self.record_ttl))
                 .arg(DRAIN_BATCH)
-                .query_async(&mut self.commands.clone())
+                .invoke_async(&mut self.commands.clone())
                 .await
             {
                 Ok(popped) => popped,
@@ -128,7 +144,10 @@ impl RedisStore {
                     return false;
                 }
             };
-            let events = popped.unwrap_or_default();
+            let Some(events) = popped else {
+                self.lose(token);
+                return true;
+            };
             let more = events.len() == DRAIN_BATCH;
             for bytes in events {
                 let Ok(event) = serde_json::from_slice::<ClientEvent>(&bytes) else {

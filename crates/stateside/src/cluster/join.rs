@@ -53,7 +53,7 @@ impl RedisStore {
         }
         let session = match self.join(token).await? {
             Joined::Owner(fence, stored) => {
-                let session = registry.start(*token, stored, Role::Owner);
+                let session = registry.restore(*token, stored, Role::Owner);
                 self.own(*token, Some(fence), &session);
                 session
             }

@@ -133,6 +133,7 @@ impl RedisStore {
             .arg(&self.instance)
             .arg(Self::millis(self.lease))
             .arg(u8::from(create))
+            .arg(Self::millis(self.record_ttl))
             .invoke_async(&mut self.commands.clone())
             .await
             .map_err(StoreError::new)?;
@@ -198,6 +199,18 @@ impl RedisStore {
         match lease.fence.get() {
             Some(fence) => self.release(token, *fence).await,
             None => Ok(()),
+        }
+    }
+
+    /// Lets go of every session, at shutdown: the followers of those owned
+    /// here take them over at once.
+    pub(crate) async fn leave_all(&self) {
+        let owned: Vec<SessionToken> = lock(&self.owned).keys().copied().collect();
+        let followed: Vec<SessionToken> = lock(&self.followed).keys().copied().collect();
+        for token in owned.iter().chain(&followed) {
+            if let Err(error) = self.leave(token).await {
+                tracing::warn!(%error, "could not release a session");
+            }
         }
     }
 

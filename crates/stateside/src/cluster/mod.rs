@@ -17,7 +17,9 @@
 //! a script that writes the record and publishes the updates only while the
 //! owner key holds this fence ([`scripts`]). A holder paused past its lease
 //! therefore cannot overwrite newer state; it learns so from the refused
-//! save or the failed renewal and drops its copy ([`lease`]).
+//! save or the failed renewal and drops its copy ([`lease`]). Every key of
+//! a session, the fence too, expires with its record, so a session idle for
+//! the engine's idle TTL leaves nothing behind in Redis.
 //!
 //! Other instances *follow* the session: events they receive go to the
 //! owner's inbox ([`inbox`]), and their tabs' streams are fed from the

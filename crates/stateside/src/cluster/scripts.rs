@@ -10,7 +10,8 @@ use std::sync::LazyLock;
 use redis::Script;
 
 /// Takes the lease if nobody holds it, with a fence higher than any before:
-/// `KEYS = [owner, fence, record]`, `ARGV = [instance, lease_ms, create]`.
+/// `KEYS = [owner, fence, record]`, `ARGV = [instance, lease_ms, create,
+/// ttl_ms]`. The fence lives as long as a record would (see `HOLDS`).
 /// Only a creator (`create = 1`) takes the lease of a session with no
 /// record: another instance asking first must not take over a session that
 /// its creator has not saved yet. Returns `[fence or 0, record or nil]`, so
@@ -22,6 +23,7 @@ pub(super) static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
         if redis.call('EXISTS', KEYS[1]) == 1 then return {0, record} end
         if not record and ARGV[3] ~= '1' then return {0, record} end
         local fence = redis.call('INCR', KEYS[2])
+        redis.call('PEXPIRE', KEYS[2], ARGV[4])
         redis.call('SET', KEYS[1], ARGV[1] .. ':' .. fence, 'PX', ARGV[2])
         return {fence, record}
         ",
@@ -33,8 +35,14 @@ pub(super) static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
 /// had lapsed and no one took a later fence (a pause, or Redis restarted
 /// empty), so it is taken back; 0 if it is another's. Taking a lapsed lease
 /// back is safe: with no later fence, nobody else can have written.
+///
+/// Every key of a session expires: the owner key with its lease, the inbox
+/// with the record, and the fence never before the record (each write or
+/// renewal of the record sets both), so once a session is idle for the
+/// record's TTL nothing of it is left, and while a record exists its fence
+/// does too, which is what keeps fences rising.
 const HOLDS: &str = r"
-    local function holds(owner, fence, mine, my_fence, lease_ms)
+    local function holds(owner, fence, mine, my_fence, lease_ms, ttl_ms)
         local holder = redis.call('GET', owner)
         if holder == mine then
             redis.call('PEXPIRE', owner, lease_ms)
@@ -43,7 +51,7 @@ const HOLDS: &str = r"
         if holder then return 0 end
         local last = redis.call('GET', fence)
         if last and last ~= my_fence then return 0 end
-        redis.call('SET', fence, my_fence)
+        redis.call('SET', fence, my_fence, 'PX', ttl_ms)
         redis.call('SET', owner, mine, 'PX', lease_ms)
         return 2
     end
@@ -64,9 +72,10 @@ pub(super) static SAVE: LazyLock<Script> = LazyLock::new(|| {
         local result = {}
         for i = 1, #KEYS / 3 do
             local a = 2 + (i - 1) * 5
-            result[i] = holds(KEYS[3 * i - 2], KEYS[3 * i - 1], ARGV[a + 1], ARGV[a + 2], ARGV[1])
+            result[i] = holds(KEYS[3 * i - 2], KEYS[3 * i - 1], ARGV[a + 1], ARGV[a + 2], ARGV[1], ARGV[2])
             if result[i] ~= 0 then
                 redis.call('SET', KEYS[3 * i], ARGV[a + 3], 'PX', ARGV[2])
+                redis.call('PEXPIRE', KEYS[3 * i - 1], ARGV[2])
                 redis.call('PUBLISH', ARGV[a + 4], ARGV[a + 5])
             end
         end
@@ -85,10 +94,26 @@ pub(super) static RENEW: LazyLock<Script> = LazyLock::new(|| {
         local result = {}
         for i = 1, #KEYS / 3 do
             local a = 2 + (i - 1) * 2
-            result[i] = holds(KEYS[3 * i - 2], KEYS[3 * i - 1], ARGV[a + 1], ARGV[a + 2], ARGV[1])
-            if result[i] == 1 then redis.call('PEXPIRE', KEYS[3 * i], ARGV[2]) end
+            result[i] = holds(KEYS[3 * i - 2], KEYS[3 * i - 1], ARGV[a + 1], ARGV[a + 2], ARGV[1], ARGV[2])
+            if result[i] == 1 then
+                redis.call('PEXPIRE', KEYS[3 * i], ARGV[2])
+                redis.call('PEXPIRE', KEYS[3 * i - 1], ARGV[2])
+            end
         end
         return result
+        ",
+    )
+});
+
+/// Takes the next events from the inbox, only for the lease's holder:
+/// `KEYS = [owner, fence, inbox]`, `ARGV = [owner value, fence, lease_ms,
+/// ttl_ms, count]`. Returns the events (maybe none), or nil if the lease is
+/// another's: a stale owner must leave them to the new one.
+pub(super) static POP: LazyLock<Script> = LazyLock::new(|| {
+    with_holds(
+        r"
+        if holds(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) == 0 then return nil end
+        return redis.call('LPOP', KEYS[3], ARGV[5]) or {}
         ",
     )
 });

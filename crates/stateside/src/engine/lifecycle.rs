@@ -1,5 +1,8 @@
 //! The engine over time: freeing idle sessions, and the two steps of a
-//! shutdown.
+//! shutdown. The second ends by handing the sessions on: every change is
+//! saved (a task's last one too), and with Redis the leases are given up,
+//! so other instances take the sessions over at once instead of waiting
+//! for the leases to run out.
 
 use std::{
     pin::pin,
@@ -92,8 +95,16 @@ impl Engine {
     /// Second step: waits up to `grace` for queued events and running tasks
     /// to finish, then cancels what is left: running tasks, the running
     /// foreground handler (its unpublished changes roll back) and the events
-    /// queued behind it. Returns whether all finished.
+    /// queued behind it. Then it waits, up to `grace` again, for the store
+    /// to have every change, and with Redis gives this process's leases up.
+    /// Returns whether all work finished.
     pub async fn drain(&self, grace: Duration) -> bool {
+        let finished = self.finish_work(grace).await;
+        self.hand_on(grace).await;
+        finished
+    }
+
+    async fn finish_work(&self, grace: Duration) -> bool {
         let deadline = Instant::now() + grace;
         let census = Arc::clone(&self.inner.registry.shared().census);
         loop {
@@ -121,6 +132,21 @@ impl Engine {
                 () = quiet => {}
                 () = tokio::time::sleep_until(deadline) => {}
             }
+        }
+    }
+
+    /// Saves what is left, then lets the other instances have the sessions.
+    async fn hand_on(&self, grace: Duration) {
+        if let Some(persister) = self.inner.registry.persister()
+            && tokio::time::timeout(grace, persister.flush())
+                .await
+                .is_err()
+        {
+            tracing::error!("the store did not take the last changes in time");
+        }
+        #[cfg(feature = "redis")]
+        if let Some(Durable::Redis(redis)) = &self.inner.durable {
+            redis.leave_all().await;
         }
     }
 }

@@ -18,9 +18,6 @@ use crate::{
     token::SessionToken,
 };
 
-/// How far a restored session's version jumps (see [`Engine::resume`]).
-const RESTORED_VERSION_GAP: u64 = 1 << 32;
-
 /// All sessions of the process. Cheap to clone: an `Arc` inside.
 #[derive(Clone)]
 pub struct Engine {
@@ -133,15 +130,10 @@ impl Engine {
         let Some(bytes) = loaded else {
             return Ok(None);
         };
-        let mut stored = StoredSession::decode(&bytes)?;
-        // Updates are streamed before they are saved, so a tab may hold
-        // versions past the stored one that a crash erased. Restarting the
-        // numbering far above them makes every such tab resync from a
-        // snapshot instead of taking new updates onto a copy they never had.
-        stored.version += RESTORED_VERSION_GAP;
+        let stored = StoredSession::decode(&bytes)?;
         // Another request may have restored it while we read: then that
         // copy is the one.
-        Ok(Some(registry.start(*token, stored, Role::Alone)))
+        Ok(Some(registry.restore(*token, stored, Role::Alone)))
     }
 
     /// Whether this process has the session in memory now, without looking

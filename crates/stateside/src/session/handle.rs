@@ -71,11 +71,19 @@ impl SessionHandle {
     /// Reads the current value of a state, waiting for the lock like
     /// anyone else. For tests, tools and server-side rendering.
     ///
+    /// On a Redis instance that follows the session, the session runs
+    /// elsewhere: this reads the state as the owner last saved it (fields
+    /// marked `#[serde(skip)]` at their defaults), with no lock.
+    ///
     /// # Panics
     ///
     /// When called from inside a handler or lock section of this session:
     /// it would wait for itself.
     pub async fn read<S: SessionState, R>(&self, read: impl FnOnce(&S) -> R) -> R {
+        if self.inner.intake.forward.is_some() {
+            let state = self.inner.publishing.outbox().state::<S>();
+            return read(&state);
+        }
         let mut states = self.inner.lock.acquire("read").await;
         read(states.get::<S>())
     }

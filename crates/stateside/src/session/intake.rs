@@ -9,7 +9,7 @@ use std::sync::{
 
 use stateside_wire::ClientEvent;
 
-use crate::{call::Prepared, error::Error, sequencer::Sequencer};
+use crate::{call::Prepared, error::Error, sequencer::Sequencer, store::record::StoredSession};
 
 /// A follower's way to the instance that owns its session. Events must
 /// leave in the order they are sent.
@@ -35,11 +35,12 @@ pub(super) struct Intake {
 impl Intake {
     pub(super) fn new(
         window: u64,
-        applied_through: u64,
+        stored: &StoredSession,
         forward: Option<Box<dyn Forward>>,
     ) -> Self {
+        let sequencer = Sequencer::resumed(window, stored.applied_through, &stored.applied_ahead);
         Self {
-            sequencer: Mutex::new(Sequencer::resumed(window, applied_through)),
+            sequencer: Mutex::new(sequencer),
             gap_watched: AtomicBool::new(false),
             expired: AtomicBool::new(false),
             forward,

@@ -38,7 +38,7 @@ impl SessionHandle {
         // `Arc` exists, since jobs arrive through it.
         let inner = Arc::new_cyclic(|session| SessionInner {
             token,
-            intake: Intake::new(config.seq_window, stored.applied_through, forward),
+            intake: Intake::new(config.seq_window, &stored, forward),
             lock: SessionLock::new(
                 config.lock_hold_warning,
                 StateMap::restored(stored.document.clone()),

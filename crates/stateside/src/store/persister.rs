@@ -4,6 +4,9 @@
 //! dirty session, writes them in a single store transaction (off the async
 //! threads), and then releases their acks. While one write is in flight the
 //! next batch accumulates, so a burst costs a few fsyncs, not one per event.
+//! A shutdown asks for a flush: it is answered once every save requested
+//! before it is in the store, so a process can exit without losing the last
+//! changes of its tasks.
 //!
 //! The persister sees a session only as [`Persistable`], and a backend only
 //! as [`Saver`], so it depends on neither the session nor Redis.
@@ -15,7 +18,7 @@ use std::{
 };
 
 use stateside_wire::ServerMessage;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::{Store, StoreError};
 use crate::token::SessionToken;
@@ -65,17 +68,25 @@ impl Saver for Arc<dyn Store> {
     }
 }
 
+/// What the persister's task is asked to do.
+enum Request {
+    /// Save this session.
+    Save(Weak<dyn Persistable>),
+    /// Answer once everything asked before is saved.
+    Flush(oneshot::Sender<()>),
+}
+
 /// A cheap handle that sessions use to ask for a save.
 #[derive(Clone)]
 pub(crate) struct Persister {
-    dirty: mpsc::UnboundedSender<Weak<dyn Persistable>>,
+    requests: mpsc::UnboundedSender<Request>,
 }
 
 impl Persister {
     pub(crate) fn spawn(saver: impl Saver) -> Self {
-        let (dirty, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(run(saver, dirty.downgrade(), receiver));
-        Self { dirty }
+        let (requests, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(run(saver, requests.downgrade(), receiver));
+        Self { requests }
     }
 
     /// Schedules a save of `session`, unless one is already scheduled.
@@ -83,7 +94,16 @@ impl Persister {
         if session.mark_dirty() {
             let session: Weak<P> = Arc::downgrade(session);
             let session: Weak<dyn Persistable> = session;
-            let _ = self.dirty.send(session);
+            let _ = self.requests.send(Request::Save(session));
+        }
+    }
+
+    /// Waits until every save asked for so far is in the store (retrying
+    /// as long as the store fails).
+    pub(crate) async fn flush(&self) {
+        let (done, saved) = oneshot::channel();
+        if self.requests.send(Request::Flush(done)).is_ok() {
+            let _ = saved.await;
         }
     }
 }
@@ -92,42 +112,59 @@ impl Persister {
 /// so that this task does not keep its own channel open.
 async fn run(
     saver: impl Saver,
-    retry: mpsc::WeakUnboundedSender<Weak<dyn Persistable>>,
-    mut dirty: mpsc::UnboundedReceiver<Weak<dyn Persistable>>,
+    retry: mpsc::WeakUnboundedSender<Request>,
+    mut requests: mpsc::UnboundedReceiver<Request>,
 ) {
-    while let Some(first) = dirty.recv().await {
-        let mut sessions = vec![first];
-        while let Ok(more) = dirty.try_recv() {
-            sessions.push(more);
+    while let Some(first) = requests.recv().await {
+        let (mut sessions, mut flushes) = (Vec::new(), Vec::new());
+        let mut next = Some(first);
+        while let Some(request) = next.take().or_else(|| requests.try_recv().ok()) {
+            match request {
+                Request::Save(session) => sessions.extend(session.upgrade()),
+                Request::Flush(done) => flushes.push(done),
+            }
         }
-        let sessions: Vec<Arc<dyn Persistable>> =
-            sessions.iter().filter_map(Weak::upgrade).collect();
-        let mut batch: Vec<Dirty> = sessions
-            .iter()
-            .map(|session| session.take_dirty())
-            .collect();
-        match saver.save(&mut batch).await {
-            Ok(kept) => {
-                for ((session, dirty), kept) in sessions.iter().zip(&batch).zip(kept) {
-                    // A batch refused for a session (its Redis lease was
-                    // lost) is never acknowledged: its owner now is another.
-                    if kept {
-                        session.confirm_saved(dirty);
-                    }
+        if !sessions.is_empty() && !save(&saver, &sessions).await {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let Some(retry) = retry.upgrade() else {
+                return;
+            };
+            // Flushes wait behind the retried saves.
+            let retried = sessions.iter().filter(|session| session.mark_dirty());
+            for session in retried {
+                let _ = retry.send(Request::Save(Arc::downgrade(session)));
+            }
+            for done in flushes {
+                let _ = retry.send(Request::Flush(done));
+            }
+            continue;
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Saves one batch; false if the store failed (the batch is to be retried).
+async fn save(saver: &impl Saver, sessions: &[Arc<dyn Persistable>]) -> bool {
+    let mut batch: Vec<Dirty> = sessions
+        .iter()
+        .map(|session| session.take_dirty())
+        .collect();
+    match saver.save(&mut batch).await {
+        Ok(kept) => {
+            for ((session, dirty), kept) in sessions.iter().zip(&batch).zip(kept) {
+                // A batch refused for a session (its Redis lease was
+                // lost) is never acknowledged: its owner now is another.
+                if kept {
+                    session.confirm_saved(dirty);
                 }
             }
-            failure => {
-                tracing::error!(?failure, "saving sessions failed; retrying");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                let Some(retry) = retry.upgrade() else {
-                    return;
-                };
-                for session in &sessions {
-                    if session.mark_dirty() {
-                        let _ = retry.send(Arc::downgrade(session));
-                    }
-                }
-            }
+            true
+        }
+        Err(error) => {
+            tracing::error!(%error, "saving sessions failed; retrying");
+            false
         }
     }
 }
