@@ -6,7 +6,8 @@
 //! engine instead of leaving a flag for it to poll, and a card's stream is
 //! registered as superseding: starting it again cancels any loop still
 //! running for that card. A quick pause and resume therefore never leaves
-//! two loops writing into one card.
+//! two loops writing into one card. It is restartable too: it streams from
+//! where its card stands, so after a server restart the streams go on.
 
 use std::collections::BTreeMap;
 
@@ -183,7 +184,7 @@ pub mod handlers {
         app.on(NEW_TASK, new_task)
             .on(TOGGLE, toggle)
             .on(KILL, kill)
-            .background_superseding(STREAM, stream)
+            .background_restartable(STREAM, stream)
     }
 }
 

@@ -157,6 +157,24 @@ pub mod handlers {
         Ok(())
     }
 
+    /// Steps still queued when the server stopped are gone: a restored
+    /// session goes on with the chain from the next item.
+    async fn resume_chained(mut posts: Cx<Posts>) -> anyhow::Result<()> {
+        if posts.chained.running {
+            posts.emit(CHAINED_STEP, &())?;
+        }
+        Ok(())
+    }
+
+    /// The background fetch was running when the server stopped. It is not
+    /// restartable (it would fetch from the first item again), so it ends
+    /// here, saying why; the button fetches anew.
+    async fn background_lost(mut posts: Cx<Posts>, (): ()) -> anyhow::Result<()> {
+        posts.background.running = false;
+        posts.background.error = Some("stopped by a server restart".to_owned());
+        Ok(())
+    }
+
     /// All ten in one task, which holds the lock only to append.
     async fn fetch_background(mut task: Task<Posts>, api: ProductsApi) -> anyhow::Result<()> {
         {
@@ -184,9 +202,11 @@ pub mod handlers {
             .on(CHAINED_STEP, move |posts: Cx<Posts>, ()| {
                 chained_step(posts, chained_api.clone())
             })
+            .on_restore(resume_chained)
             .background(FETCH_BACKGROUND, move |task: Task<Posts>, ()| {
                 fetch_background(task, api.clone())
             })
+            .on_lost(FETCH_BACKGROUND, background_lost)
     }
 }
 

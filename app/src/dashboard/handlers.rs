@@ -1,6 +1,10 @@
 //! Server side of the dashboard: one background task per panel, each
 //! registered as superseding so a panel never has two, and the buttons
 //! that start and cancel them through the engine.
+//!
+//! After a server restart the endless panels (chart, log, engine) start
+//! again: they are restartable. The job is not (it would start over from
+//! 0 %), so its `on_lost` hook marks it stopped, and the tab is told.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -137,6 +141,12 @@ async fn job(mut task: Task<Job>, (): ()) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The job was running when the server stopped: it is not any more.
+async fn job_lost(mut dashboard: Cx<Dashboard>, (): ()) -> anyhow::Result<()> {
+    dashboard.running.remove(&Panel::Job);
+    Ok(())
+}
+
 /// Once a second: how long this session's lock takes to get and to give
 /// back, the process's session count, and a foreground sample.
 async fn probe(mut task: Task<EngineView>, (): ()) -> anyhow::Result<()> {
@@ -186,8 +196,9 @@ pub fn register(app: App) -> App {
         .on(START_ALL, start_all)
         .on(STOP_ALL, stop_all)
         .on(ENGINE_SAMPLE, engine_sample)
-        .background_superseding(CHART_TASK, chart)
-        .background_superseding(LOG_TASK, log_tail)
+        .background_restartable(CHART_TASK, chart)
+        .background_restartable(LOG_TASK, log_tail)
         .background_superseding(JOB_TASK, job)
-        .background_superseding(ENGINE_TASK, probe)
+        .on_lost(JOB_TASK, job_lost)
+        .background_restartable(ENGINE_TASK, probe)
 }

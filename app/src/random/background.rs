@@ -64,9 +64,10 @@ pub mod handlers {
     pub fn register(app: App) -> App {
         app.on(SET_RUNNING, set_running)
             .on(SINGLE_STEP, single_step)
-            // Superseding, so that even a start that slipped past the run's
-            // claim could not leave two loops in one session.
-            .background_superseding(RUN, run)
+            // Restartable, and so superseding: even a start that slipped
+            // past the run's claim could not leave two loops in one
+            // session, and a server restart picks the run up again.
+            .background_restartable(RUN, run)
     }
 }
 

@@ -59,10 +59,20 @@ pub mod handlers {
         Ok(())
     }
 
+    /// Steps still queued when the server stopped are gone: a restored
+    /// session starts the chain again if its switch is on.
+    async fn resume(mut run: Cx<ChainRun>) -> anyhow::Result<()> {
+        if run.0.resumed() {
+            run.emit(STEP, &())?;
+        }
+        Ok(())
+    }
+
     pub fn register(app: App) -> App {
         app.on(SET_RUNNING, set_running)
             .on(SINGLE_STEP, single_step)
             .on(STEP, step)
+            .on_restore(resume)
     }
 }
 

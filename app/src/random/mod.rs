@@ -138,6 +138,14 @@ pub mod handlers {
             self.running
         }
 
+        /// After a server restart, which lost any step still queued: true
+        /// if the switch is on, so the run must be launched again.
+        pub(super) fn resumed(&mut self) -> bool {
+            self.loading = false;
+            self.busy = self.running;
+            self.running
+        }
+
         /// Takes the page's one run; false if it is already under way.
         fn claim(&mut self) -> bool {
             !std::mem::replace(&mut self.busy, true)

@@ -12,25 +12,55 @@ use serde_json::Value;
 use stateside_wire::HandlerId;
 
 use crate::{
-    call::{Call, CxCore, HandlerFuture, Prepared, TaskCore},
+    call::{Background, Call, CxCore, Foreground, HandlerFuture, Prepared, TaskCore, TaskStart},
     cx::Cx,
     error::Error,
     state_map::SessionState,
     task::Task,
 };
 
-type Preparer = Box<dyn Fn(Value) -> Result<Call, serde_json::Error> + Send + Sync>;
+type ForegroundPreparer = Box<dyn Fn(Value) -> Result<Foreground, serde_json::Error> + Send + Sync>;
+type BackgroundPreparer = Box<dyn Fn(Value) -> Result<Background, serde_json::Error> + Send + Sync>;
 
-struct Registered {
-    prepare: Preparer,
+enum Registered {
+    Foreground(ForegroundPreparer),
+    Background(TaskKind),
+}
+
+struct TaskKind {
+    prepare: BackgroundPreparer,
     supersedes: bool,
+    after_restore: AfterRestore,
+}
+
+/// What becomes of a task that was running when its session was last saved,
+/// once the session is restored (after a restart or a Redis takeover).
+enum AfterRestore {
+    /// It starts again from its original arguments.
+    Restart,
+    /// It is gone; this hook, if any, puts the state right.
+    Lost(Option<ForegroundPreparer>),
+}
+
+/// A task the session's record says was running, as the app decides to
+/// bring it back.
+pub(crate) enum Restored {
+    /// Start it again, as it was started.
+    Restart(&'static str, TaskStart),
+    /// It stays stopped; run this `on_lost` hook, if the app has one.
+    Lost(Option<Prepared>),
 }
 
 /// The handlers of an application. Build it once at startup.
 #[derive(Default)]
 pub struct App {
     handlers: HashMap<&'static str, Registered>,
+    /// Run once whenever a session is restored (see [`App::on_restore`]).
+    restore_hooks: Vec<ForegroundPreparer>,
 }
+
+/// The name [`App::on_restore`] hooks run under, in logs and notices.
+const ON_RESTORE: &str = "on_restore";
 
 impl App {
     /// An app with no handlers yet.
@@ -47,19 +77,18 @@ impl App {
         F: Fn(Cx<S>, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
-        let handler = Arc::new(handler);
-        self.insert(id.name(), false, move |args| {
-            let args: A = serde_json::from_value(args)?;
-            let handler = Arc::clone(&handler);
-            Ok(Call::Foreground(Box::new(move |core: CxCore| {
-                Box::pin(handler(Cx::new(core), args)) as HandlerFuture
-            })))
-        });
+        self.insert(id.name(), Registered::Foreground(foreground(handler)));
         self
     }
 
     /// Registers a background handler: it starts at once, runs beside the
     /// queue, and changes state only through [`Task::lock`].
+    ///
+    /// If the server stops while it runs (a restart, a crash, a Redis
+    /// takeover), it does not run again when the session is restored: the
+    /// tab gets a notice saying it stopped, and an [`on_lost`](Self::on_lost)
+    /// hook can put the state right. For a task that can simply run again,
+    /// use [`background_restartable`](Self::background_restartable).
     pub fn background<S, A, F, Fut>(self, id: HandlerId<A>, handler: F) -> Self
     where
         S: SessionState,
@@ -67,7 +96,7 @@ impl App {
         F: Fn(Task<S>, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
-        self.register_background(id, handler, false)
+        self.register_background(id, handler, false, AfterRestore::Lost(None))
     }
 
     /// Like [`background`](Self::background), but a new start cancels any
@@ -80,7 +109,78 @@ impl App {
         F: Fn(Task<S>, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
-        self.register_background(id, handler, true)
+        self.register_background(id, handler, true, AfterRestore::Lost(None))
+    }
+
+    /// A superseding background handler (see
+    /// [`background_superseding`](Self::background_superseding)) that a
+    /// restored session starts again, from its original arguments, if it
+    /// was running when the server stopped. Write it to be resumable: to
+    /// pick up from what the state says, as a loop that reads its progress
+    /// from the state does.
+    ///
+    /// It keeps its [`TaskId`](crate::TaskId), so an id kept in the state
+    /// still cancels it.
+    pub fn background_restartable<S, A, F, Fut>(self, id: HandlerId<A>, handler: F) -> Self
+    where
+        S: SessionState,
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(Task<S>, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.register_background(id, handler, true, AfterRestore::Restart)
+    }
+
+    /// Registers what to do when a task of `id`, not restartable, was
+    /// running when the server stopped: `hook` runs as a foreground handler
+    /// with the task's arguments, once the session is restored, to put the
+    /// state right (clear a "running" flag, say why). The tab also gets a
+    /// notice that the task stopped.
+    ///
+    /// # Panics
+    ///
+    /// If `id` is not registered yet as a background handler, or is
+    /// restartable (it never gets lost), or already has a hook.
+    pub fn on_lost<S, A, F, Fut>(mut self, id: HandlerId<A>, hook: F) -> Self
+    where
+        S: SessionState,
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(Cx<S>, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let name = id.name();
+        match self.handlers.get_mut(name) {
+            Some(Registered::Background(TaskKind {
+                after_restore: after_restore @ AfterRestore::Lost(None),
+                ..
+            })) => *after_restore = AfterRestore::Lost(Some(foreground(hook))),
+            _ => panic!(
+                "`on_lost({name})` needs `{name}` registered first as a background \
+                 handler that is not restartable and has no hook yet"
+            ),
+        }
+        self
+    }
+
+    /// Registers a hook that runs once, as a foreground handler first in
+    /// the queue, whenever a session is restored from a store: after a
+    /// restart, or on the instance that takes a Redis session over.
+    ///
+    /// Tasks have their own rules ([`background_restartable`]
+    /// (Self::background_restartable), [`on_lost`](Self::on_lost)); this is
+    /// for the rest of what a session's last run was doing. Events a
+    /// handler chained (with [`Cx::emit`]) that had not run yet are not in
+    /// the record, so a page that drives itself with a chain restarts it
+    /// here if its state says it was running.
+    pub fn on_restore<S, F, Fut>(mut self, hook: F) -> Self
+    where
+        S: SessionState,
+        F: Fn(Cx<S>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let hook = foreground(move |cx: Cx<S>, (): ()| hook(cx));
+        self.restore_hooks.push(hook);
+        self
     }
 
     fn register_background<S, A, F, Fut>(
@@ -88,6 +188,7 @@ impl App {
         id: HandlerId<A>,
         handler: F,
         supersedes: bool,
+        after_restore: AfterRestore,
     ) -> Self
     where
         S: SessionState,
@@ -96,26 +197,23 @@ impl App {
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
         let handler = Arc::new(handler);
-        self.insert(id.name(), supersedes, move |args| {
+        let prepare: BackgroundPreparer = Box::new(move |args| {
             let args: A = serde_json::from_value(args)?;
             let handler = Arc::clone(&handler);
-            Ok(Call::Background(Box::new(move |core: TaskCore| {
+            Ok(Box::new(move |core: TaskCore| {
                 Box::pin(handler(Task::new(core), args)) as HandlerFuture
-            })))
+            }))
         });
+        let kind = TaskKind {
+            prepare,
+            supersedes,
+            after_restore,
+        };
+        self.insert(id.name(), Registered::Background(kind));
         self
     }
 
-    fn insert(
-        &mut self,
-        name: &'static str,
-        supersedes: bool,
-        prepare: impl Fn(Value) -> Result<Call, serde_json::Error> + Send + Sync + 'static,
-    ) {
-        let registered = Registered {
-            prepare: Box::new(prepare),
-            supersedes,
-        };
+    fn insert(&mut self, name: &'static str, registered: Registered) {
         let previous = self.handlers.insert(name, registered);
         assert!(previous.is_none(), "handler `{name}` registered twice");
     }
@@ -125,15 +223,85 @@ impl App {
             .handlers
             .get_key_value(handler)
             .ok_or_else(|| Error::UnknownHandler(handler.to_owned()))?;
-        let supersede_key = registered.supersedes.then(|| format!("{name}:{args}"));
-        let call = (registered.prepare)(args).map_err(|error| Error::BadArgs {
+        let bad_args = |error: serde_json::Error| Error::BadArgs {
             handler: name.to_owned(),
             reason: error.to_string(),
-        })?;
+        };
+        let call = match registered {
+            Registered::Foreground(prepare) => Call::Foreground(prepare(args).map_err(bad_args)?),
+            Registered::Background(kind) => {
+                let supersede_key = kind.supersedes.then(|| format!("{name}:{args}"));
+                let run = (kind.prepare)(args.clone()).map_err(bad_args)?;
+                Call::Background(TaskStart {
+                    run,
+                    args,
+                    supersede_key,
+                })
+            }
+        };
         Ok(Prepared {
             handler: name,
             call,
-            supersede_key,
         })
     }
+
+    /// How a task that the record of a restored session lists comes back.
+    /// A handler this app no longer has, or arguments it no longer reads,
+    /// count as lost with no hook.
+    pub(crate) fn restore_task(&self, handler: &str, args: Value) -> Restored {
+        let Some((&name, Registered::Background(kind))) = self.handlers.get_key_value(handler)
+        else {
+            return Restored::Lost(None);
+        };
+        match &kind.after_restore {
+            AfterRestore::Restart => match self.prepare(name, args) {
+                Ok(Prepared {
+                    handler,
+                    call: Call::Background(start),
+                }) => Restored::Restart(handler, start),
+                _ => Restored::Lost(None),
+            },
+            AfterRestore::Lost(None) => Restored::Lost(None),
+            AfterRestore::Lost(Some(hook)) => Restored::Lost(match hook(args) {
+                Ok(call) => Some(Prepared {
+                    handler: name,
+                    call: Call::Foreground(call),
+                }),
+                Err(error) => {
+                    tracing::warn!(handler, %error, "a lost task's arguments no longer decode");
+                    None
+                }
+            }),
+        }
+    }
+
+    /// The [`on_restore`](Self::on_restore) hooks, ready for the queue.
+    pub(crate) fn restore_hooks(&self) -> impl Iterator<Item = Prepared> + '_ {
+        self.restore_hooks.iter().filter_map(|prepare| {
+            let call = prepare(Value::Null).ok()?;
+            Some(Prepared {
+                handler: ON_RESTORE,
+                call: Call::Foreground(call),
+            })
+        })
+    }
+}
+
+/// A foreground handler as the app keeps it: decoding its arguments gives
+/// the call, ready for the queue.
+fn foreground<S, A, F, Fut>(handler: F) -> ForegroundPreparer
+where
+    S: SessionState,
+    A: DeserializeOwned + Send + 'static,
+    F: Fn(Cx<S>, A) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    Box::new(move |args| {
+        let args: A = serde_json::from_value(args)?;
+        let handler = Arc::clone(&handler);
+        Ok(Box::new(move |core: CxCore| {
+            Box::pin(handler(Cx::new(core), args)) as HandlerFuture
+        }))
+    })
 }

@@ -35,15 +35,24 @@ pub(crate) type Background = Box<dyn FnOnce(TaskCore) -> HandlerFuture + Send>;
 /// A decoded event, ready for the queue (foreground) or to spawn (background).
 pub(crate) enum Call {
     Foreground(Foreground),
-    Background(Background),
+    Background(TaskStart),
+}
+
+/// A background task ready to spawn.
+pub(crate) struct TaskStart {
+    pub(crate) run: Background,
+    /// The arguments as the event carried them: the session's record keeps
+    /// them while the task runs, so a restore can start it again or tell
+    /// its `on_lost` hook what it was doing.
+    pub(crate) args: Value,
+    /// For a superseding task: starting it cancels running tasks with the
+    /// same key (its handler and arguments).
+    pub(crate) supersede_key: Option<String>,
 }
 
 pub(crate) struct Prepared {
     pub(crate) handler: &'static str,
     pub(crate) call: Call,
-    /// For a superseding task: starting it cancels running tasks with the
-    /// same key (its handler and arguments).
-    pub(crate) supersede_key: Option<String>,
 }
 
 /// A foreground unit of work: a client event (with its seq) or a chained one.
@@ -58,12 +67,7 @@ pub(crate) trait Host: Settle + Send + Sync {
     /// Decodes an event for `handler`, as the session's app does a client's.
     fn prepare(&self, handler: &str, args: Value) -> Result<Prepared, Error>;
     /// Starts a background task now.
-    fn start(
-        &self,
-        handler: &'static str,
-        call: Background,
-        supersede_key: Option<String>,
-    ) -> Result<TaskId, Error>;
+    fn start(&self, handler: &'static str, start: TaskStart) -> Result<TaskId, Error>;
     /// Queues a job for a task, unless the task was cancelled, decided so
     /// that nothing a task sends gets through once its cancel has returned.
     fn enqueue_unless_cancelled(&self, job: Job, cancelled: &AtomicBool);

@@ -81,11 +81,7 @@ impl<S: SessionState> Cx<S> {
     ) -> Result<TaskId, Error> {
         let job = chained(&*self.core.host, handler, args)?;
         match job.prepared.call {
-            Call::Background(call) => {
-                self.core
-                    .host
-                    .start(job.prepared.handler, call, job.prepared.supersede_key)
-            }
+            Call::Background(start) => self.core.host.start(job.prepared.handler, start),
             Call::Foreground(_) => Err(Error::NotBackground(handler.name().to_owned())),
         }
     }

@@ -7,7 +7,11 @@ use serde_json::{Map, Value};
 use stateside_wire::{Action, Notice, PatchOperation, ServerMessage, State, Update};
 use tokio::sync::broadcast;
 
-use crate::{sequencer::AckWatermark, store::record::StoredSession, transport::Subscription};
+use crate::{
+    sequencer::AckWatermark,
+    store::record::{StoredSession, TaskLedger},
+    transport::Subscription,
+};
 
 pub(crate) struct Outbox {
     version: u64,
@@ -29,7 +33,14 @@ pub(crate) struct Outbox {
     /// save publishes it to the other instances, so they see only what the
     /// store accepted. `None` everywhere else.
     relay: Option<Vec<Arc<ServerMessage>>>,
+    /// The running tasks, as the record lists them.
+    pub(crate) tasks: TaskLedger,
+    /// Notices raised while no tab listened, for the next one that does.
+    held: Vec<Notice>,
 }
+
+/// Notices kept for a tab that is away; older ones are dropped first.
+const HELD_NOTICES: usize = 8;
 
 impl Outbox {
     /// An outbox that starts from `stored` (or from nothing). `durable`
@@ -52,6 +63,11 @@ impl Outbox {
             stream_buffer: stream_buffer.max(1),
             live: None,
             relay: relay.then(Vec::new),
+            tasks: TaskLedger {
+                last: stored.last_task,
+                running: stored.tasks,
+            },
+            held: Vec::new(),
         }
     }
 
@@ -77,6 +93,8 @@ impl Outbox {
             applied_through: self.applied.through(),
             applied_ahead: self.applied.ahead(),
             document: &self.document,
+            last_task: self.tasks.last,
+            tasks: &self.tasks.running,
         })
         .expect("a JSON map serialises")
     }
@@ -143,6 +161,20 @@ impl Outbox {
             self.remember(&message);
         }
         self.send_live(message);
+    }
+
+    /// Tells the tabs listening now, or, if none is, the next one that
+    /// subscribes: a notice about something the user did not see happen
+    /// (a task lost to a restart) must not vanish because no tab was there.
+    pub(crate) fn notify(&mut self, notice: Notice) {
+        if self.has_subscribers() {
+            self.publish(Vec::new(), Vec::new(), Some(notice));
+        } else {
+            if self.held.len() == HELD_NOTICES {
+                self.held.remove(0);
+            }
+            self.held.push(notice);
+        }
     }
 
     /// Keeps a versioned update for replay.
@@ -238,7 +270,7 @@ impl Outbox {
             .live
             .get_or_insert_with(|| broadcast::channel(buffer).0)
             .subscribe();
-        let backlog = match since {
+        let mut backlog = match since {
             Some(since) if since == self.version => vec![self.ack_only()],
             Some(since) if self.can_replay_from(since) => {
                 let mut backlog: Vec<_> = self
@@ -252,6 +284,13 @@ impl Outbox {
             }
             _ => vec![self.snapshot()],
         };
+        let held = std::mem::take(&mut self.held);
+        backlog.extend(held.into_iter().map(|notice| {
+            Arc::new(ServerMessage::Update(Update {
+                error: Some(notice),
+                ..self.ack_update()
+            }))
+        }));
         Subscription { backlog, live }
     }
 

@@ -51,9 +51,21 @@ impl Registry {
         stored: StoredSession,
         role: Role,
     ) -> SessionHandle {
+        self.list(token, stored, role)
+            .unwrap_or_else(|listed_meanwhile| listed_meanwhile)
+    }
+
+    /// Starts and lists a session, or returns `Err` with the one another
+    /// request listed meanwhile.
+    fn list(
+        &self,
+        token: SessionToken,
+        stored: StoredSession,
+        role: Role,
+    ) -> Result<SessionHandle, SessionHandle> {
         let mut sessions = lock(&self.sessions);
         if let Some(session) = sessions.get(&token) {
-            return session.clone();
+            return Err(session.clone());
         }
         let persister = self.persister.clone().filter(|_| role.saves());
         let origin = Origin {
@@ -64,7 +76,7 @@ impl Registry {
         let session = SessionHandle::start(token, self.shared.clone(), origin);
         sessions.insert(token, session.clone());
         self.shared.census.session_added();
-        session
+        Ok(session)
     }
 
     /// Starts a session that another run of it left in a store: after a
@@ -76,6 +88,9 @@ impl Registry {
     /// from a snapshot instead of taking new updates onto a copy the server
     /// never had. Every path that runs a session from a record comes here;
     /// a follower does not, as it numbers as its owner does.
+    ///
+    /// The app's restore hooks run, and the tasks the record lists as
+    /// running are brought back as the app says (see `session::restore`).
     pub(crate) fn restore(
         &self,
         token: SessionToken,
@@ -83,7 +98,14 @@ impl Registry {
         role: Role,
     ) -> SessionHandle {
         stored.version += RESTORED_VERSION_GAP;
-        self.start(token, stored, role)
+        let tasks = std::mem::take(&mut stored.tasks);
+        match self.list(token, stored, role) {
+            Ok(session) => {
+                session.resume(tasks);
+                session
+            }
+            Err(listed_meanwhile) => listed_meanwhile,
+        }
     }
 
     /// Unlists a session and ends its streams.

@@ -65,32 +65,6 @@ async fn flush_freeze(mut cx: Cx<Counter>, ms: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A raw connection to the test's redis-server.
-async fn connection(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
-    let client = redis::Client::open(redis.url()).unwrap();
-    client.get_multiplexed_async_connection().await.unwrap()
-}
-
-/// Waits until nobody holds `token`'s lease.
-async fn until_unowned(redis: &RedisServer, token: &SessionToken) {
-    let mut connection = connection(redis).await;
-    tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let owner: Option<String> = redis::cmd("GET")
-                .arg(format!("stateside:{{{token}}}:owner"))
-                .query_async(&mut connection)
-                .await
-                .unwrap();
-            if owner.is_none() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("the lease ran out");
-}
-
 /// The record of `token` as Redis has it.
 async fn stored_counter(redis: &RedisServer, token: &SessionToken) -> Counter {
     let client = redis::Client::open(redis.url()).unwrap();
@@ -285,7 +259,7 @@ async fn a_tab_that_saw_an_unsaved_update_resyncs_after_a_takeover() {
     let (seen, since) = (tab.document().clone(), tab.document().version());
 
     // B takes over from the record, which has count 1, and goes on.
-    until_unowned(&redis, &token).await;
+    redis.until_unowned(&token).await;
     let b = instance(&redis, lease).await;
     let session = join(&b, &token).await;
     let mut other = Client::connect(session.clone());
@@ -334,7 +308,7 @@ async fn no_key_of_an_expired_session_is_left_in_redis() {
         instance(Duration::from_millis(300)).await,
         instance(Duration::from_millis(300)).await,
     );
-    let mut connection = connection(&redis).await;
+    let mut connection = redis.connection().await;
     for _ in 0..3 {
         // A session owned by A, with events through A and through B.
         let mut tab = Client::connect(a.open().unwrap());
@@ -404,7 +378,7 @@ async fn a_stale_owner_leaves_the_inbox_to_the_new_one() {
     tab.settled::<Counter>().await;
     // Another instance takes the session over (A was paused, say), and a
     // follower forwards an event to it, as `FORWARD` does.
-    let mut connection = connection(&redis).await;
+    let mut connection = redis.connection().await;
     let key = |part: &str| format!("stateside:{{{token}}}:{part}");
     let event = serde_json::to_vec(&event(INCREMENT, (), 2)).unwrap();
     let () = redis::pipe()

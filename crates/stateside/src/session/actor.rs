@@ -62,15 +62,11 @@ pub(super) async fn run(mut mailbox: mpsc::UnboundedReceiver<Job>, session: Weak
 
 /// Runs one job and returns the events it chained.
 async fn run_job(session: &Arc<SessionInner>, job: Job) -> Vec<Job> {
-    let Prepared {
-        handler,
-        call,
-        supersede_key,
-    } = job.prepared;
+    let Prepared { handler, call } = job.prepared;
     let call = match call {
         Call::Foreground(call) => call,
-        Call::Background(call) => {
-            session.start_for_event(job.seq, handler, call, supersede_key);
+        Call::Background(start) => {
+            session.start_for_event(job.seq, handler, start);
             return Vec::new();
         }
     };

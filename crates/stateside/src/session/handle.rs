@@ -97,13 +97,12 @@ impl SessionHandle {
         self.inner.publishing.outbox().close_streams();
     }
 
-    /// The end of a shutdown's grace: cancels every task, and drops the
-    /// running foreground handler (its unpublished changes roll back) with
+    /// The end of a shutdown's grace: stops every task (the record still
+    /// lists them, for the session's next run), and drops the running
+    /// foreground handler (its unpublished changes roll back) with
     /// everything still queued behind it.
     pub(crate) fn stop(&self) {
-        for task in self.inner.tasks.list() {
-            self.inner.cancel(task.id);
-        }
+        self.inner.halt_tasks();
         self.inner.work.abort();
     }
 

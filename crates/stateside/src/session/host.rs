@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::handle::SessionHandle;
 use crate::{
-    call::{Background, Host, Job, Prepared},
+    call::{Host, Job, Prepared, TaskStart},
     census::EngineStats,
     error::Error,
     lock::SessionLock,
@@ -31,13 +31,8 @@ impl Host for SessionHandle {
         self.inner.shared.app.prepare(handler, args)
     }
 
-    fn start(
-        &self,
-        handler: &'static str,
-        call: Background,
-        supersede_key: Option<String>,
-    ) -> Result<TaskId, Error> {
-        self.inner.spawn_task(handler, call, supersede_key)
+    fn start(&self, handler: &'static str, start: TaskStart) -> Result<TaskId, Error> {
+        self.inner.spawn_task(handler, start, None)
     }
 
     fn enqueue_unless_cancelled(&self, job: Job, cancelled: &AtomicBool) {

@@ -13,6 +13,7 @@ mod intake;
 mod publishing;
 #[cfg(feature = "redis")]
 mod replica;
+mod restore;
 mod settle;
 mod spawn;
 mod start;

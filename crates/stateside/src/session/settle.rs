@@ -4,10 +4,7 @@
 //! One path for all of them is what keeps versions contiguous and rollback
 //! and cancellation consistent.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicBool, Ordering},
-};
+use std::sync::{Arc, atomic::Ordering};
 
 use stateside_wire::Notice;
 
@@ -73,17 +70,6 @@ impl SessionInner {
     pub(super) fn persist(self: &Arc<Self>) {
         if let Some(persister) = &self.publishing.persister {
             persister.mark_dirty(self);
-        }
-    }
-
-    /// Tells the client a task failed, unless it was cancelled meanwhile.
-    pub(super) fn publish_task_failure(self: &Arc<Self>, notice: Notice, cancelled: &AtomicBool) {
-        let mut outbox = self.publishing.outbox();
-        if !cancelled.load(Ordering::SeqCst) {
-            outbox.publish(Vec::new(), Vec::new(), Some(notice));
-            drop(outbox);
-            // With Redis the save carries it to tabs on other instances.
-            self.persist();
         }
     }
 }

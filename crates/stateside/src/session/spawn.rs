@@ -21,8 +21,9 @@ use super::{
     actor::failure_notice, handle::SessionHandle, inner::SessionInner, task_table::Running,
 };
 use crate::{
-    call::{Background, Job, TaskCore},
+    call::{Job, TaskCore, TaskStart},
     error::Error,
+    store::record::StoredTask,
     task_id::TaskId,
 };
 
@@ -42,15 +43,22 @@ impl Drop for Slot {
 }
 
 impl SessionInner {
+    /// Starts a task: with a new id, or with `restored`, the id it had when
+    /// its session was last saved.
     pub(super) fn spawn_task(
         self: &Arc<Self>,
         handler: &'static str,
-        call: Background,
-        supersede_key: Option<String>,
+        start: TaskStart,
+        restored: Option<TaskId>,
     ) -> Result<TaskId, Error> {
-        let id = self.tasks.next_id();
+        let TaskStart {
+            run,
+            args,
+            supersede_key,
+        } = start;
+        let id = restored.unwrap_or_else(|| self.tasks.next_id());
         let cancelled = Arc::new(AtomicBool::new(false));
-        let future = call(TaskCore {
+        let future = run(TaskCore {
             host: Box::new(SessionHandle::from(Arc::clone(self))),
             id,
             handler,
@@ -64,7 +72,7 @@ impl SessionInner {
             if let Some(key) = &supersede_key {
                 for old in running.with_key(key) {
                     if let Some(task) = running.remove(old) {
-                        self.stop(task);
+                        self.stop(old, task, Stop::Cancel);
                     }
                 }
             }
@@ -83,7 +91,13 @@ impl SessionInner {
                     abort: None,
                 },
             );
+            self.publishing.outbox().tasks.started(StoredTask {
+                id: id.0,
+                handler: handler.to_owned(),
+                args,
+            });
         }
+        self.persist();
         self.work.task_added();
         let slot = Slot {
             session: Arc::clone(self),
@@ -98,9 +112,7 @@ impl SessionInner {
             async move {
                 let _slot = slot;
                 let outcome = AssertUnwindSafe(future).catch_unwind().await;
-                if let Some(notice) = failure_notice(handler, outcome) {
-                    session.publish_task_failure(notice, &cancelled);
-                }
+                session.task_ended(id, failure_notice(handler, outcome), &cancelled);
             }
             .instrument(span),
         );
@@ -118,11 +130,10 @@ impl SessionInner {
         self: &Arc<Self>,
         seq: Option<u64>,
         handler: &'static str,
-        call: Background,
-        supersede_key: Option<String>,
+        start: TaskStart,
     ) {
         let failure = self
-            .spawn_task(handler, call, supersede_key)
+            .spawn_task(handler, start, None)
             .err()
             .map(|error| Notice {
                 handler: handler.to_owned(),
@@ -139,6 +150,24 @@ impl SessionInner {
         }
     }
 
+    /// A task's future returned (or panicked): the record stops listing it,
+    /// and the client hears of a failure unless the task was cancelled.
+    fn task_ended(self: &Arc<Self>, id: TaskId, failure: Option<Notice>, cancelled: &AtomicBool) {
+        let mut outbox = self.publishing.outbox();
+        let mut changed = outbox.tasks.ended(id.0);
+        if let Some(notice) = failure
+            && !cancelled.load(Ordering::SeqCst)
+        {
+            outbox.publish(Vec::new(), Vec::new(), Some(notice));
+            // With Redis the save carries it to tabs on other instances.
+            changed = true;
+        }
+        drop(outbox);
+        if changed {
+            self.persist();
+        }
+    }
+
     /// Queues a job for a task, unless the task was cancelled: decided under
     /// the outbox lock, like [`settle`](Self::settle), so that nothing a
     /// task sends gets through once its cancel has returned.
@@ -149,23 +178,47 @@ impl SessionInner {
         }
     }
 
-    /// Stops a task at its next await. Returns whether it was running.
-    pub(super) fn cancel(&self, id: TaskId) -> bool {
+    /// Stops a task at its next await, for good: the record no longer lists
+    /// it. Returns whether it was running.
+    pub(super) fn cancel(self: &Arc<Self>, id: TaskId) -> bool {
         let Some(task) = self.tasks.remove(id) else {
             return false;
         };
-        self.stop(task);
+        self.stop(id, task, Stop::Cancel);
+        self.persist();
         true
     }
 
-    fn stop(&self, task: Running) {
+    /// The end of a shutdown's grace: stops every task, but the record
+    /// still lists them, so the session's next run decides what becomes of
+    /// them (see `App::background_restartable`).
+    pub(super) fn halt_tasks(&self) {
+        for info in self.tasks.list() {
+            if let Some(task) = self.tasks.remove(info.id) {
+                self.stop(info.id, task, Stop::Halt);
+            }
+        }
+    }
+
+    fn stop(&self, id: TaskId, task: Running, how: Stop) {
         {
             // See `SessionInner::settle`: the flag is read under this lock.
-            let _outbox = self.publishing.outbox();
+            let mut outbox = self.publishing.outbox();
             task.cancelled.store(true, Ordering::SeqCst);
+            if let Stop::Cancel = how {
+                outbox.tasks.ended(id.0);
+            }
         }
         if let Some(abort) = task.abort {
             abort.abort();
         }
     }
+}
+
+/// Why a task is stopped.
+enum Stop {
+    /// For good: by a cancel, or a superseding start.
+    Cancel,
+    /// By a shutdown: its session's next run may start it again.
+    Halt,
 }

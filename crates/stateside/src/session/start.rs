@@ -34,6 +34,7 @@ impl SessionHandle {
         let durable = persister.is_some() || forward.is_some();
         let config = &shared.config;
         let (mailbox, receiver) = mpsc::unbounded_channel();
+        let last_task = stored.last_task;
         // The actor holds a weak reference: it can take a job only once this
         // `Arc` exists, since jobs arrive through it.
         let inner = Arc::new_cyclic(|session| SessionInner {
@@ -53,7 +54,7 @@ impl SessionHandle {
                 ),
                 persister,
             ),
-            tasks: TaskTable::new(Arc::clone(&shared.census)),
+            tasks: TaskTable::new(Arc::clone(&shared.census), last_task),
             work: Work::new(
                 mailbox,
                 tokio::spawn(actor::run(receiver, session.clone())).abort_handle(),

@@ -91,11 +91,8 @@ impl SessionInner {
         match prepared {
             Ok(Prepared {
                 handler,
-                call: Call::Background(call),
-                supersede_key,
-            }) => {
-                self.start_for_event(Some(seq), handler, call, supersede_key);
-            }
+                call: Call::Background(start),
+            }) => self.start_for_event(Some(seq), handler, start),
             Ok(prepared) => self.work.enqueue(Job {
                 seq: Some(seq),
                 prepared,

@@ -42,9 +42,11 @@ pub(super) struct Tasks {
 }
 
 impl TaskTable {
-    pub(super) fn new(census: Arc<Census>) -> Self {
+    /// A table whose ids start after `last`, the highest one its session
+    /// gave out before (see `StoredSession::last_task`).
+    pub(super) fn new(census: Arc<Census>, last: u64) -> Self {
         Self {
-            next_id: AtomicU64::new(0),
+            next_id: AtomicU64::new(last),
             running: Mutex::new(Tasks {
                 by_id: BTreeMap::new(),
                 census,

@@ -8,6 +8,7 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+mod redis_peek;
 pub mod redis_server;
 
 use std::{
