@@ -65,6 +65,8 @@ impl State for LogTail {
 #[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub percent: u32,
+    /// It was running when the server stopped, and did not start again.
+    pub interrupted: bool,
 }
 
 impl State for Job {
@@ -246,6 +248,9 @@ fn JobPanel() -> impl IntoView {
             (true, _) => "exporting…".to_owned(),
             (false, 100) => "done".to_owned(),
             (false, 0) => "idle".to_owned(),
+            (false, at) if job.with(|job| job.interrupted) => {
+                format!("stopped at {at} % by a server restart")
+            }
             (false, at) => format!("cancelled at {at} %"),
         }
     };
@@ -253,7 +258,7 @@ fn JobPanel() -> impl IntoView {
         <p class="panel-figure" data-testid="ticks" data-ticks=percent>
             {move || format!("{} %", percent())}
         </p>
-        <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent>
+        <div class="progress" role="progressbar" aria-label="Export job" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent>
             <div class="progress-bar" style:width=move || format!("{}%", percent())></div>
         </div>
         <p class="muted" data-testid="job-status">{status}</p>

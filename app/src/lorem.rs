@@ -267,6 +267,7 @@ fn ProgressRing(label: u32, progress: Memo<Card>) -> impl IntoView {
             class:indeterminate=indeterminate
             viewBox="0 0 36 36"
             role="progressbar"
+            aria-label=format!("Task {label}")
             aria-valuenow=move || progress.with(|card| card.progress)
             aria-valuemax=move || progress.with(|card| card.end_at)
         >

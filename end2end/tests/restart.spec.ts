@@ -2,6 +2,8 @@
 // made while the server was down, reconnects by itself and works on. On the
 // in-memory store the session is gone after the restart, and the page tells
 // the user it started a new one; on the file store it resumes silently.
+// A kill -9 mid-stream brings the lorem streams and the endless dashboard
+// panels back, and the job (not restartable) says it stopped.
 // This spec runs its own server (scripts/e2e.sh says where the binary is).
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
@@ -114,6 +116,62 @@ test("acknowledged clicks survive kill -9 on the file store, and the page resume
     await page.reload();
     await expect(page.locator(".banner")).toHaveAttribute("data-status", "live");
     await expect(page.getByTestId("count")).toHaveText("4");
+  } finally {
+    await stop(server);
+  }
+});
+
+test("kill -9 on the file store mid-stream: lorem and dashboard tasks run again, or say they stopped", async ({ context }) => {
+  const store = ["--store", `file:${join(mkdtempSync(join(tmpdir(), "stateside-")), "sessions.redb")}`];
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let server = await start(port, store);
+  try {
+    const lorem = await context.newPage();
+    await openLive(lorem, `${base}/lorem`);
+    const newTask = lorem.getByRole("button", { name: "+ New task" });
+    await newTask.click();
+    await newTask.click();
+    const ring = (id: number) => lorem.getByRole("progressbar", { name: `Task ${id}` });
+    const ticked = async (id: number) => Number(await ring(id).getAttribute("aria-valuenow"));
+
+    const dashboard = await context.newPage();
+    await openLive(dashboard, `${base}/dashboard`);
+    await dashboard.getByRole("button", { name: "Start all" }).click();
+    const job = dashboard.getByRole("progressbar", { name: "Export job" });
+    await expect.poll(async () => Number(await job.getAttribute("aria-valuenow"))).toBeGreaterThan(5);
+    for (const id of [1, 2]) await expect.poll(() => ticked(id)).toBeGreaterThanOrEqual(1);
+    const before = [await ticked(1), await ticked(2)];
+
+    // The job (six seconds long) and both streams are mid-way.
+    await stop(server, "SIGKILL");
+    server = await start(port, store);
+    // A toast tells the user, as soon as the tab is back.
+    await expect(dashboard.getByText("dashboard/job stopped: the server restarted")).toBeVisible({
+      timeout: 30_000,
+    });
+
+    // The endless panels run again: the engine panel lists them, and not
+    // the job, which is not restartable.
+    const engine = dashboard.locator("section").filter({ has: dashboard.getByRole("heading", { name: "Engine" }) });
+    for (const task of ["dashboard/chart #", "dashboard/log #", "dashboard/engine #"]) {
+      await expect(engine.getByRole("listitem").filter({ hasText: task })).toHaveCount(1, { timeout: 30_000 });
+    }
+    await expect(engine.getByRole("listitem").filter({ hasText: "dashboard/job" })).toHaveCount(0);
+    // The job says it stopped, and why, and can be started again.
+    await expect(dashboard.getByText(/^stopped at \d+ % by a server restart$/)).toBeVisible();
+    const jobPanel = dashboard.locator("section").filter({ has: dashboard.getByRole("heading", { name: "Export job" }) });
+    await expect(jobPanel.getByRole("button", { name: "Start" })).toBeVisible();
+
+    // The streams go on from where they were, to their ends.
+    for (const [index, id] of [1, 2].entries()) {
+      await expect.poll(() => ticked(id), { timeout: 30_000 }).toBeGreaterThan(before[index]);
+    }
+    await expect(lorem.getByRole("button", { name: "↻ Restart" })).toHaveCount(2, { timeout: 30_000 });
+    for (const id of [1, 2]) {
+      expect(await ticked(id)).toBe(Number(await ring(id).getAttribute("aria-valuemax")));
+    }
+    await expect(lorem.getByText(/stopped: the server restarted/)).toHaveCount(0);
   } finally {
     await stop(server);
   }

@@ -131,7 +131,7 @@ async fn log_tail(mut task: Task<LogTail>, (): ()) -> anyhow::Result<()> {
 
 /// 0 to 100 % in about six seconds; then the panel is no longer running.
 async fn job(mut task: Task<Job>, (): ()) -> anyhow::Result<()> {
-    task.lock().await.percent = 0;
+    *task.lock().await = Job::default();
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(60)).await;
         task.lock().await.percent += 1;
@@ -141,9 +141,11 @@ async fn job(mut task: Task<Job>, (): ()) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The job was running when the server stopped: it is not any more.
+/// The job was running when the server stopped: it is not any more, and
+/// its panel says why.
 async fn job_lost(mut dashboard: Cx<Dashboard>, (): ()) -> anyhow::Result<()> {
     dashboard.running.remove(&Panel::Job);
+    dashboard.state_mut::<Job>().interrupted = true;
     Ok(())
 }
 

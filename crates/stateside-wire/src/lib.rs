@@ -28,7 +28,9 @@ pub mod testing;
 
 pub use document::{ApplyError, Document};
 pub use handler::HandlerId;
-pub use message::{Action, ClientEvent, DEFAULT_MAX_PAYLOAD, Notice, ServerMessage, Update};
+pub use message::{
+    Action, ClientEvent, DEFAULT_MAX_PAYLOAD, Notice, NoticeKind, ServerMessage, Update,
+};
 pub use protocol::{
     Downward, OPEN_PATH, OpenRequest, PROTOCOL_PREFIX, ProtocolError, Receipt, Refusal,
     RefusalReason, SEND_PATH, SOCKET_PATH, STREAM_PATH, SendRequest, SessionInfo, Upward,

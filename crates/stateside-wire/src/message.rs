@@ -76,13 +76,66 @@ pub struct Update {
     pub missing: Option<u64>,
 }
 
-/// A failed handler, as the user is told about it.
+/// Something the user did not see happen, as they are told about it: a
+/// handler that failed, or a task that stopped with the server that ran it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Notice {
     /// The handler's name.
     pub handler: String,
     /// What went wrong.
     pub message: String,
+    /// Failed (the default, left out on the wire) or stopped.
+    #[serde(default, skip_serializing_if = "NoticeKind::is_failed")]
+    pub kind: NoticeKind,
+}
+
+/// What a [`Notice`] is about.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// The handler failed, and its changes were rolled back.
+    #[default]
+    Failed,
+    /// A background task stopped because the server that ran it did (a
+    /// restart, a crash); the app did not declare it restartable.
+    Stopped,
+}
+
+impl NoticeKind {
+    fn is_failed(&self) -> bool {
+        *self == Self::Failed
+    }
+}
+
+impl Notice {
+    /// A handler failed with `message`.
+    pub fn failed(handler: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            handler: handler.into(),
+            message: message.into(),
+            kind: NoticeKind::Failed,
+        }
+    }
+
+    /// A task of `handler` stopped, for the reason `message` gives.
+    pub fn stopped(handler: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            handler: handler.into(),
+            message: message.into(),
+            kind: NoticeKind::Stopped,
+        }
+    }
+}
+
+impl std::fmt::Display for Notice {
+    /// The sentence a page shows: "counter/save failed: disk full".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.kind {
+            NoticeKind::Failed => "failed",
+            NoticeKind::Stopped => "stopped",
+        };
+        write!(f, "{} {what}: {}", self.handler, self.message)
+    }
 }
 
 /// A client-side effect that a handler sends along with its patch.

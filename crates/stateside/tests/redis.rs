@@ -433,6 +433,27 @@ async fn a_follower_reads_what_the_owner_saved() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_through_a_follower_stops_the_task_on_its_owner() {
+    let redis = RedisServer::start();
+    let lease = Duration::from_secs(5);
+    let (a, b) = (instance(&redis, lease).await, instance(&redis, lease).await);
+    let mut tab = Client::connect(a.open().unwrap());
+    // Sleeps far longer than the test: only a cancel ends it.
+    tab.send(SLEEP_THEN_RECORD, ("never".to_owned(), 600_000));
+    tab.settled::<Counter>().await;
+    let task = tab.session.tasks()[0].id;
+    let through_b = join(&b, &tab.session.token()).await;
+    assert!(through_b.cancel(task));
+    tokio::time::timeout(Duration::from_secs(15), async {
+        while !tab.session.tasks().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the owner cancelled its task");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_that_could_not_subscribe_while_redis_was_down_still_hears_its_followers() {
     let mut redis = RedisServer::start();
     let lease = Duration::from_secs(5);

@@ -13,6 +13,7 @@ use stateside::{
     App, Cx, Engine, FileStore, HandlerId, RedisStore, SessionHandle, SessionToken, Store, Task,
     TaskId,
 };
+use stateside_wire::NoticeKind;
 use support::{redis_server::RedisServer, *};
 
 /// Counts up to its target, a step every 10 ms, from what the state says:
@@ -80,7 +81,7 @@ fn handlers(session: &SessionHandle) -> Vec<(TaskId, &'static str)> {
 fn stopped_notices(client: &Client) -> Vec<String> {
     let notices = client.notices().into_iter();
     notices
-        .filter(|notice| notice.message.contains("stopped when the server restarted"))
+        .filter(|notice| notice.kind == NoticeKind::Stopped)
         .map(|notice| notice.handler)
         .collect()
 }

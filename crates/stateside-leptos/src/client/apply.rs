@@ -41,7 +41,7 @@ pub(super) fn apply(message: ServerMessage) -> Result<(), ApplyError> {
             flush();
         }
         if let Some(notice) = update.error {
-            stateside.toast(format!("{} failed: {}", notice.handler, notice.message));
+            stateside.toast(notice.to_string());
         }
         for action in update.actions {
             perform(stateside, action);

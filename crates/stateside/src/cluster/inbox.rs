@@ -1,4 +1,5 @@
-//! Events that reach an instance which does not own their session.
+//! Events (and task cancels) that reach an instance which does not own
+//! their session.
 //!
 //! The follower appends them to `stateside:{token}:inbox` and publishes a
 //! wake-up on `stateside:{token}:wake`, both in one script call per batch.
@@ -11,6 +12,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use serde::{Deserialize, Serialize};
 use stateside_wire::ClientEvent;
 use tokio::sync::{Notify, mpsc};
 
@@ -18,21 +20,34 @@ use super::{RedisStore, key, scripts};
 use crate::{
     error::Error,
     session::{Forward, SessionHandle, WeakSession},
+    task_id::TaskId,
     token::SessionToken,
 };
 
 /// The most events taken from an inbox in one round trip.
 const DRAIN_BATCH: usize = 256;
 
-/// A follower's way to the owner. Events leave in the order submitted.
+/// What a follower hands its owner, as the inbox holds it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Forwarded {
+    Event(ClientEvent),
+    Cancel(TaskId),
+}
+
+/// A follower's way to the owner. What it is given leaves in that order.
 pub(super) struct Forwarder {
-    events: mpsc::UnboundedSender<ClientEvent>,
+    queue: mpsc::UnboundedSender<Forwarded>,
 }
 
 impl Forward for Forwarder {
     fn send(&self, event: ClientEvent) {
         // The sending task lives as long as this sender.
-        let _ = self.events.send(event);
+        let _ = self.queue.send(Forwarded::Event(event));
+    }
+
+    fn cancel(&self, task: TaskId) {
+        let _ = self.queue.send(Forwarded::Cancel(task));
     }
 }
 
@@ -40,7 +55,7 @@ impl RedisStore {
     /// A forwarder for `token`: a task that pushes what it is given to the
     /// inbox, and pokes the lease keeper when nobody owns the session.
     pub(super) fn forwarder(self: &Arc<Self>, token: SessionToken) -> Forwarder {
-        let (events, mut queue) = mpsc::unbounded_channel::<ClientEvent>();
+        let (sender, mut queue) = mpsc::unbounded_channel::<Forwarded>();
         let redis = Arc::downgrade(self);
         let mut commands = self.commands.clone();
         let ttl = Self::millis(self.record_ttl);
@@ -56,8 +71,8 @@ impl RedisStore {
                     .key(key(&token, "owner"))
                     .arg(key(&token, "wake"))
                     .arg(ttl);
-                for event in &batch {
-                    invocation.arg(serde_json::to_vec(event).expect("an event serialises"));
+                for forwarded in &batch {
+                    invocation.arg(serde_json::to_vec(forwarded).expect("an event serialises"));
                 }
                 // Retried until Redis takes it: a lost event would stall
                 // the session's sequence until the client resends.
@@ -75,7 +90,7 @@ impl RedisStore {
                 }
             }
         });
-        Forwarder { events }
+        Forwarder { queue: sender }
     }
 
     /// Drains `token`'s inbox into the session whenever `wake` rings, for
@@ -150,11 +165,13 @@ impl RedisStore {
             };
             let more = events.len() == DRAIN_BATCH;
             for bytes in events {
-                let Ok(event) = serde_json::from_slice::<ClientEvent>(&bytes) else {
-                    tracing::warn!("dropped an unreadable forwarded event");
-                    continue;
-                };
-                submit(&session, event).await;
+                match serde_json::from_slice::<Forwarded>(&bytes) {
+                    Ok(Forwarded::Event(event)) => submit(&session, event).await,
+                    Ok(Forwarded::Cancel(task)) => {
+                        session.cancel(task);
+                    }
+                    Err(_) => tracing::warn!("dropped an unreadable forwarded event"),
+                }
             }
             if !more {
                 return true;

@@ -136,10 +136,7 @@ pub(super) fn failure_notice(
         Err(panic) => panic_message(&*panic),
     };
     tracing::error!(handler, %message, "handler failed; its changes were rolled back");
-    Some(Notice {
-        handler: handler.to_owned(),
-        message,
-    })
+    Some(Notice::failed(handler, message))
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

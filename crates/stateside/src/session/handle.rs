@@ -64,7 +64,15 @@ impl SessionHandle {
 
     /// Stops a background task at its next await. Returns whether it was
     /// running.
+    ///
+    /// On a Redis instance that follows the session, the task runs on the
+    /// owner: the cancel is forwarded there, behind the events this
+    /// instance forwarded before it, and this returns true.
     pub fn cancel(&self, id: TaskId) -> bool {
+        if let Some(forward) = &self.inner.intake.forward {
+            forward.cancel(id);
+            return true;
+        }
         self.inner.cancel(id)
     }
 

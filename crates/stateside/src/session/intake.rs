@@ -9,12 +9,17 @@ use std::sync::{
 
 use stateside_wire::ClientEvent;
 
-use crate::{call::Prepared, error::Error, sequencer::Sequencer, store::record::StoredSession};
+use crate::{
+    call::Prepared, error::Error, sequencer::Sequencer, store::record::StoredSession,
+    task_id::TaskId,
+};
 
 /// A follower's way to the instance that owns its session. Events must
 /// leave in the order they are sent.
 pub(crate) trait Forward: Send + Sync {
     fn send(&self, event: ClientEvent);
+    /// Asks the owner to cancel one of its tasks, in order with the events.
+    fn cancel(&self, task: TaskId);
 }
 
 /// An event as the sequencer holds it: decoded, or the reason it was refused.

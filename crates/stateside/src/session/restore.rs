@@ -39,9 +39,7 @@ impl SessionInner {
             let lost = match self.shared.app.restore_task(&handler, args) {
                 Restored::Restart(name, start) => match self.spawn_task(name, start, Some(id)) {
                     Ok(_) => continue,
-                    Err(error) => {
-                        format!("could not start again after the server restarted: {error}")
-                    }
+                    Err(error) => format!("the server restarted, and it could not start again: {error}"),
                 },
                 Restored::Lost(hook) => {
                     if let Some(prepared) = hook {
@@ -50,16 +48,13 @@ impl SessionInner {
                             prepared,
                         });
                     }
-                    "stopped when the server restarted".to_owned()
+                    "the server restarted".to_owned()
                 }
             };
             tracing::info!(session = %self.token.log_tag(), handler, task = id.0, "{lost}");
             let mut outbox = self.publishing.outbox();
             outbox.tasks.ended(id.0);
-            outbox.notify(Notice {
-                handler,
-                message: lost,
-            });
+            outbox.notify(Notice::stopped(handler, lost));
         }
         self.persist();
     }

@@ -33,10 +33,10 @@ impl SessionInner {
         } else {
             states.commit(&mut outbox.document).unwrap_or_else(|error| {
                 states.rollback();
-                failure = Some(Notice {
-                    handler: outcome.handler.to_owned(),
-                    message: format!("state does not serialise: {error}"),
-                });
+                failure = Some(Notice::failed(
+                    outcome.handler,
+                    format!("state does not serialise: {error}"),
+                ));
                 Vec::new()
             })
         };

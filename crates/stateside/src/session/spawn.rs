@@ -135,10 +135,7 @@ impl SessionInner {
         let failure = self
             .spawn_task(handler, start, None)
             .err()
-            .map(|error| Notice {
-                handler: handler.to_owned(),
-                message: error.to_string(),
-            });
+            .map(|error| Notice::failed(handler, error.to_string()));
         match (seq, failure) {
             (Some(seq), failure) => self.publish_applied(seq, failure),
             (None, Some(failure)) => {

@@ -98,10 +98,8 @@ impl SessionInner {
                 prepared,
             }),
             Err(error) => {
-                let notice = Notice {
-                    handler: error.handler().unwrap_or_default().to_owned(),
-                    message: error.to_string(),
-                };
+                let notice =
+                    Notice::failed(error.handler().unwrap_or_default(), error.to_string());
                 self.publish_applied(seq, Some(notice));
             }
         }
