@@ -39,7 +39,9 @@ impl SessionInner {
             let lost = match self.shared.app.restore_task(&handler, args) {
                 Restored::Restart(name, start) => match self.spawn_task(name, start, Some(id)) {
                     Ok(_) => continue,
-                    Err(error) => format!("the server restarted, and it could not start again: {error}"),
+                    Err(error) => {
+                        format!("the server restarted, and it could not start again: {error}")
+                    }
                 },
                 Restored::Lost(hook) => {
                     if let Some(prepared) = hook {

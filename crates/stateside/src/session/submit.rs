@@ -98,8 +98,7 @@ impl SessionInner {
                 prepared,
             }),
             Err(error) => {
-                let notice =
-                    Notice::failed(error.handler().unwrap_or_default(), error.to_string());
+                let notice = Notice::failed(error.handler().unwrap_or_default(), error.to_string());
                 self.publish_applied(seq, Some(notice));
             }
         }

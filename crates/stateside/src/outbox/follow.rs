@@ -1,0 +1,62 @@
+//! A Redis follower's outbox: it publishes nothing of its own, but follows
+//! what the owner on another instance published with each save, so the tabs
+//! connected here see the same versions as the owner's own.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use stateside_wire::ServerMessage;
+
+use super::Outbox;
+use crate::store::record::StoredSession;
+
+impl Outbox {
+    /// Follows what the owner on another instance published with a save
+    /// that stored everything up to `through`. Returns false when an update
+    /// is missing (this instance missed a publish): the caller then reloads
+    /// the record with [`reset`](Self::reset).
+    pub(crate) fn follow(&mut self, messages: Vec<ServerMessage>, through: u64) -> bool {
+        for message in messages {
+            let ServerMessage::Update(mut update) = message else {
+                continue;
+            };
+            let versioned = !update.ops.is_empty();
+            if versioned {
+                if update.version <= self.version {
+                    continue; // already in the record this copy started from
+                }
+                let mut document = Value::Object(std::mem::take(&mut self.document));
+                let applied = update.version == self.version + 1
+                    && json_patch::patch(&mut document, &update.ops).is_ok();
+                if let Value::Object(document) = document {
+                    self.document = document;
+                }
+                if !applied {
+                    return false;
+                }
+                self.version = update.version;
+            } else if update.version < self.version {
+                continue;
+            }
+            update.acked = update.acked.max(self.acked);
+            self.acked = update.acked;
+            let message = Arc::new(ServerMessage::Update(update));
+            if versioned {
+                self.remember(&message);
+            }
+            self.send_local(message);
+        }
+        self.confirm_persisted(through);
+        true
+    }
+
+    /// Starts over from a record, telling live streams with a snapshot.
+    pub(crate) fn reset(&mut self, stored: StoredSession) {
+        self.version = stored.version;
+        self.document = stored.document;
+        self.acked = self.acked.max(stored.applied_through);
+        self.ring.clear();
+        let snapshot = self.snapshot();
+        self.send_local(snapshot);
+    }
+}
