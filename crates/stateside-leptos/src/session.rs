@@ -65,7 +65,7 @@ pub(crate) fn submit(session: &SessionHandle, events: Vec<ClientEvent>) -> Vec<(
 
 /// The receipt for one submitted event. Whether the client may resend a
 /// refused one is [`Refusal::is_final`]'s to say, by its reason.
-fn receipt(submitted: Result<Submitted, Error>) -> Receipt {
+pub(crate) fn receipt(submitted: Result<Submitted, Error>) -> Receipt {
     let error = match submitted {
         Ok(Submitted::Accepted) => return Receipt::Accepted,
         Ok(Submitted::Held) => return Receipt::Held,

@@ -7,8 +7,11 @@
 //!    `since` when the session is the one it named and the ring still has
 //!    it, else a snapshot), then the live stream.
 //! 2. [`Upward::Events`] are submitted in order; only what the tab must act
-//!    on is answered ([`Receipt::Refused`] and [`Receipt::Busy`]), and a
-//!    batch stops at its first `Busy`.
+//!    on is answered ([`Receipt::Refused`]). When the session's queue is
+//!    full, the socket holds the rest of the batch and stops reading until
+//!    there is room: TCP's backpressure slows the tab, instead of a `Busy`
+//!    that the tab would have to resend (POST answers `Busy`, as it cannot
+//!    wait). The stream goes on meanwhile.
 //! 3. Every message ready at once goes in one frame, of about
 //!    [`BATCH_BYTES`] at most.
 //! 4. A socket that has sent nothing for a keepalive period, or heard
@@ -20,12 +23,14 @@
 //!
 //! The token travels in frames only: it is never logged here.
 
-use std::time::Duration;
+use std::{collections::VecDeque, time::Duration};
 
 use axum::extract::ws::{Message, WebSocket};
 use stateside::{Engine, SessionHandle};
-use stateside_wire::{Downward, ProtocolError, Receipt, SessionInfo, Upward, socket_frame::Writer};
-use tokio::time::{Instant, sleep_until, timeout};
+use stateside_wire::{
+    ClientEvent, Downward, ProtocolError, Receipt, SessionInfo, Upward, socket_frame::Writer,
+};
+use tokio::time::{Instant, sleep, sleep_until, timeout};
 
 use crate::{
     cursor::{BATCH_BYTES, Cursor, record_size},
@@ -34,6 +39,9 @@ use crate::{
 
 /// How many keepalive periods of silence make a tab count as gone.
 const SILENT_PERIODS: u32 = 3;
+
+/// How often a socket holding events looks for room in its session's queue.
+const ROOM_POLL: Duration = Duration::from_millis(1);
 
 /// Serves `socket` until the tab goes or the engine closes.
 pub(super) async fn run(socket: WebSocket, engine: Engine) {
@@ -88,6 +96,8 @@ async fn follow(
     mut cursor: Cursor,
     mut frame: Writer,
 ) -> Ended {
+    // Read, not yet taken: the session's queue was full.
+    let mut held = VecDeque::new();
     loop {
         while frame.len() < BATCH_BYTES {
             let Some(message) = cursor.ready() else { break };
@@ -101,15 +111,12 @@ async fn follow(
         // keep what they have read, so the one that loses a race loses
         // nothing.
         tokio::select! {
-            up = link.recv() => match up {
+            up = link.recv(), if held.is_empty() => match up {
                 None => return Ended::Gone,
                 Some(Err(error)) => return Ended::Failed(error),
                 Some(Ok(Upward::Events(events))) => {
-                    for (seq, receipt) in session::submit(session, events) {
-                        if matches!(receipt, Receipt::Refused(_) | Receipt::Busy) {
-                            frame.push(&Downward::Receipt { seq, receipt });
-                        }
-                    }
+                    held.extend(events);
+                    submit_while_room(session, &mut held, &mut frame);
                 }
                 Some(Ok(Upward::Pong)) => {}
                 Some(Ok(Upward::Hello { .. })) => {
@@ -123,11 +130,28 @@ async fn follow(
                 None if engine.is_accepting() => return Ended::Closed,
                 None => return Ended::Failed(ProtocolError::ShuttingDown),
             },
+            () = sleep(ROOM_POLL), if !held.is_empty() => {
+                submit_while_room(session, &mut held, &mut frame);
+            }
             () = sleep_until(check) => {
                 if !link.keepalive(&mut frame) {
                     return Ended::Closed;
                 }
             }
+        }
+    }
+}
+
+/// Submits `held` events in order while the session has room for them,
+/// answering the refused ones.
+fn submit_while_room(session: &SessionHandle, held: &mut VecDeque<ClientEvent>, frame: &mut Writer) {
+    while session.has_room() {
+        let Some(event) = held.pop_front() else { return };
+        let seq = event.seq;
+        let receipt = session::receipt(session.submit(event));
+        // `Busy` only if something else filled the queue meanwhile.
+        if matches!(receipt, Receipt::Refused(_) | Receipt::Busy) {
+            frame.push(&Downward::Receipt { seq, receipt });
         }
     }
 }

@@ -40,6 +40,13 @@ impl SessionHandle {
         self.inner.submit(event)
     }
 
+    /// Whether an event submitted now would be taken rather than answered
+    /// [`Busy`](crate::Error::Busy): a transport that can hold events (a
+    /// socket, which then stops reading) waits for this instead.
+    pub fn has_room(&self) -> bool {
+        self.inner.has_room()
+    }
+
     /// Opens a stream for a client that last applied version `since`.
     pub fn subscribe(&self, since: Option<u64>) -> Subscription {
         self.inner.work.touch();

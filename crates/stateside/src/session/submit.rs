@@ -104,6 +104,16 @@ impl SessionInner {
         }
     }
 
+    /// Whether the queue limit leaves room for one more event. A follower
+    /// forwards everything (its owner applies the limit).
+    pub(super) fn has_room(&self) -> bool {
+        if self.intake.forward.is_some() {
+            return true;
+        }
+        let held = lock(&self.intake.sequencer).held();
+        self.work.queued() + held < self.shared.config.queue_limit
+    }
+
     /// The seq this session expects next from its client (on a follower,
     /// as far as the owner's saved acks tell).
     pub(super) fn next_seq(&self) -> u64 {
