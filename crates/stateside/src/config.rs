@@ -49,7 +49,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             replay_ring: 256,
-            stream_buffer: 128,
+            stream_buffer: 16,
             queue_limit: 1024,
             seq_window: 1024,
             max_tasks_per_session: 256,

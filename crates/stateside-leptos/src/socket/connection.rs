@@ -154,6 +154,10 @@ fn submit_while_room(session: &SessionHandle, held: &mut VecDeque<ClientEvent>, 
             frame.push(&Downward::Receipt { seq, receipt });
         }
     }
+    if held.is_empty() {
+        // An idle socket keeps no room for a batch it no longer has.
+        held.shrink_to(0);
+    }
 }
 
 fn malformed(why: &str) -> ProtocolError {

@@ -27,7 +27,10 @@ use crate::{
     section::{Outcome, Section},
 };
 
-pub(super) async fn run(mut mailbox: mpsc::UnboundedReceiver<Job>, session: Weak<SessionInner>) {
+pub(super) async fn run(
+    mut mailbox: mpsc::UnboundedReceiver<Box<Job>>,
+    session: Weak<SessionInner>,
+) {
     let mut line = VecDeque::new();
     loop {
         if line.is_empty() {
@@ -45,13 +48,15 @@ pub(super) async fn run(mut mailbox: mpsc::UnboundedReceiver<Job>, session: Weak
         let Some(session) = session.upgrade() else {
             return;
         };
-        let chained = run_job(&session, job).await;
+        // Boxed, so an idle actor (the usual state) is small: its future
+        // would otherwise hold a running job's state at all times.
+        let chained = Box::pin(run_job(&session, *job)).await;
         while let Ok(job) = mailbox.try_recv() {
             line.push_back(job);
         }
         for job in chained {
             session.work.job_added();
-            line.push_back(job);
+            line.push_back(Box::new(job));
         }
         // After the chained jobs count, so the session never looks quiet
         // while work passes from a parent to its children.

@@ -18,7 +18,9 @@ use crate::{call::Job, census::Census, mutex::lock};
 
 pub(super) struct Work {
     /// The actor's queue (see `actor`).
-    mailbox: mpsc::UnboundedSender<Job>,
+    /// Boxed: the channel allocates its slots 32 at a time, the first
+    /// time a session gets an event, and a `Job` is about a hundred bytes.
+    mailbox: mpsc::UnboundedSender<Box<Job>>,
     actor: AbortHandle,
     /// Jobs in the mailbox; with held events, what `queue_limit` bounds.
     queued: AtomicUsize,
@@ -31,7 +33,7 @@ pub(super) struct Work {
 
 impl Work {
     pub(super) fn new(
-        mailbox: mpsc::UnboundedSender<Job>,
+        mailbox: mpsc::UnboundedSender<Box<Job>>,
         actor: AbortHandle,
         census: Arc<Census>,
     ) -> Self {
@@ -48,7 +50,7 @@ impl Work {
     pub(super) fn enqueue(&self, job: Job) {
         self.job_added();
         // The actor holds only a weak reference and lives while we do.
-        let _ = self.mailbox.send(job);
+        let _ = self.mailbox.send(Box::new(job));
     }
 
     /// Drops the running foreground handler and everything queued.
