@@ -144,9 +144,13 @@ async fn follow(
 
 /// Submits `held` events in order while the session has room for them,
 /// answering the refused ones.
-fn submit_while_room(session: &SessionHandle, held: &mut VecDeque<ClientEvent>, frame: &mut Writer) {
+fn submit_while_room(
+    session: &SessionHandle,
+    held: &mut VecDeque<ClientEvent>,
+    frame: &mut Writer,
+) {
     while session.has_room() {
-        let Some(event) = held.pop_front() else { return };
+        let Some(event) = held.pop_front() else { break };
         let seq = event.seq;
         let receipt = session::receipt(session.submit(event));
         // `Busy` only if something else filled the queue meanwhile.
