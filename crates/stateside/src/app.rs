@@ -166,9 +166,10 @@ impl App {
     /// the queue, whenever a session is restored from a store: after a
     /// restart, or on the instance that takes a Redis session over.
     ///
-    /// Tasks have their own rules ([`background_restartable`]
-    /// (Self::background_restartable), [`on_lost`](Self::on_lost)); this is
-    /// for the rest of what a session's last run was doing. Events a
+    /// Tasks have their own rules (see
+    /// [`background_restartable`](Self::background_restartable) and
+    /// [`on_lost`](Self::on_lost)); this is for the rest of what a
+    /// session's last run was doing. Events a
     /// handler chained (with [`Cx::emit`]) that had not run yet are not in
     /// the record, so a page that drives itself with a chain restarts it
     /// here if its state says it was running.
