@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use stateside::{SessionHandle, transport::Subscription};
-use stateside_wire::ServerMessage;
+use stateside::{Error, SessionHandle, transport::Subscription};
+use stateside_wire::{ProtocolError, ServerMessage};
 use tokio::sync::broadcast::{
     self,
     error::{RecvError, TryRecvError},
@@ -28,15 +28,20 @@ pub(crate) struct Cursor {
 
 impl Cursor {
     /// Starts after version `since` (a replay when the ring still has it),
-    /// or from a snapshot.
-    pub(crate) fn new(session: SessionHandle, since: Option<u64>) -> Self {
-        let Subscription { backlog, live } = session.subscribe(since);
-        Self {
+    /// or from a snapshot; refused if the session has all the streams it
+    /// may have.
+    pub(crate) fn new(session: SessionHandle, since: Option<u64>) -> Result<Self, ProtocolError> {
+        let Subscription { backlog, live } =
+            session.subscribe(since).map_err(|error| match error {
+                Error::TooManyStreams { limit } => ProtocolError::TooManyStreams { limit },
+                other => ProtocolError::Server(stateside::incident("subscribe", other)),
+            })?;
+        Ok(Self {
             session,
             backlog: backlog.into_iter(),
             live,
             version: since,
-        }
+        })
     }
 
     /// Waits for the next message; `None` when the session's streams end
@@ -79,7 +84,8 @@ impl Cursor {
     /// Too slow to keep up: rather than buffer without bound, restart from
     /// what this reader has (a replay from the ring, or a snapshot).
     fn resync(&mut self) {
-        let Subscription { backlog, live } = self.session.subscribe(self.version);
+        let lagging = std::mem::replace(&mut self.live, broadcast::channel(1).1);
+        let Subscription { backlog, live } = self.session.resubscribe(self.version, lagging);
         self.backlog = backlog.into_iter();
         self.live = live;
     }

@@ -28,6 +28,7 @@ pub fn status(error: &ProtocolError) -> StatusCode {
         }
         ProtocolError::UnknownSession => StatusCode::NOT_FOUND,
         ProtocolError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        ProtocolError::TooManyStreams { .. } => StatusCode::TOO_MANY_REQUESTS,
         ProtocolError::TooManySessions { .. }
         | ProtocolError::ShuttingDown
         | ProtocolError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -99,9 +100,12 @@ pub async fn typed(State(engine): State<Engine>, request: Request, next: Next) -
         // the glue failing to decode the request.
         Ok(ProtocolError::Call(why)) => refuse(&ProtocolError::Malformed(why)),
         Ok(error) => refuse(&error),
-        Err(_) => refuse(&ProtocolError::Server(
-            String::from_utf8_lossy(&body).into_owned(),
-        )),
+        // Not one of ours: a server function failed in a way it does not
+        // describe to clients.
+        Err(_) => refuse(&ProtocolError::Server(stateside::incident(
+            "server function",
+            String::from_utf8_lossy(&body),
+        ))),
     }
 }
 

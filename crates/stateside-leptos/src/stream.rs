@@ -21,7 +21,7 @@ use axum::{
 };
 use futures::{Stream, stream};
 use serde::Deserialize;
-use stateside::{Engine, SessionHandle};
+use stateside::Engine;
 use stateside_wire::ServerMessage;
 
 use crate::{
@@ -66,7 +66,10 @@ pub async fn stream(
         (header::CONTENT_TYPE, "text/event-stream"),
         (header::CACHE_CONTROL, "no-cache"),
     ];
-    (headers, Body::from_stream(chunks(session, since))).into_response()
+    match Cursor::new(session, since) {
+        Ok(cursor) => (headers, Body::from_stream(chunks(cursor))).into_response(),
+        Err(error) => refuse(&error),
+    }
 }
 
 /// Appends one message as an SSE event.
@@ -81,11 +84,8 @@ fn write(chunk: &mut String, message: &ServerMessage) {
 
 /// The stream's body: each chunk holds every message ready when it is
 /// written, or a keep-alive comment after a quiet spell.
-fn chunks(
-    session: SessionHandle,
-    since: Option<u64>,
-) -> impl Stream<Item = Result<Bytes, Infallible>> {
-    let start = (Cursor::new(session, since), String::from(RETRY));
+fn chunks(cursor: Cursor) -> impl Stream<Item = Result<Bytes, Infallible>> {
+    let start = (cursor, String::from(RETRY));
     stream::unfold(start, |(mut cursor, mut chunk)| async move {
         // `Cursor::next` is cancel-safe, so losing this race to the
         // keep-alive loses no message.

@@ -306,6 +306,12 @@ pub enum ProtocolError {
         /// The server's limit.
         limit: usize,
     },
+    /// The session has as many streams open as the server allows; close a
+    /// tab of it and retry.
+    TooManyStreams {
+        /// The server's limit.
+        limit: usize,
+    },
     /// The server is shutting down; another instance may answer.
     ShuttingDown,
     /// The session store failed; the call may succeed later.
@@ -338,6 +344,10 @@ impl fmt::Display for ProtocolError {
             Self::TooManySessions { limit } => write!(
                 f,
                 "the server is at its session limit ({limit}); try again later"
+            ),
+            Self::TooManyStreams { limit } => write!(
+                f,
+                "this session already has {limit} open streams; close a tab of it and retry"
             ),
             Self::ShuttingDown => f.write_str("the server is shutting down"),
             Self::Store(why) => write!(f, "session store failed: {why}"),

@@ -69,7 +69,7 @@ struct Client {
 impl Client {
     fn new(engine: &Engine) -> Self {
         let session = engine.open().unwrap();
-        let live = session.subscribe(None).live;
+        let live = session.subscribe(None).unwrap().live;
         Self {
             session,
             live,

@@ -94,7 +94,7 @@ async fn run(n: usize, duration: Duration) -> anyhow::Result<Value> {
     let streams: Vec<_> = sessions
         .iter()
         .map(|session| {
-            let mut live = session.subscribe(None).live;
+            let mut live = session.subscribe(None).unwrap().live;
             tokio::spawn(async move {
                 let mut bytes = 0usize;
                 loop {

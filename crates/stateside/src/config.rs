@@ -10,6 +10,13 @@ pub struct Config {
     /// covers a phone that drops out for a few seconds during a fast stream;
     /// a longer gap costs one snapshot, which is never worse than replaying.
     pub replay_ring: usize,
+    /// The replay ring's bound in bytes (of JSON), whatever its count: a
+    /// few large updates must not cost what 256 small ones do.
+    pub replay_ring_bytes: usize,
+    /// Streams (sockets or SSE streams) one session may have open at once.
+    /// A tab needs one, and a duplicated tab shares its session; more than
+    /// this is a client misbehaving, and each costs a buffer.
+    pub max_streams_per_session: usize,
     /// Messages buffered per live stream before a slow reader is cut off and
     /// must resync. Bounded so a stalled tab cannot grow server memory, and
     /// small because the channel preallocates it for every connected tab
@@ -24,7 +31,9 @@ pub struct Config {
     /// Background tasks one session may run at once; a start beyond it is
     /// refused with a notice, so one tab cannot exhaust the process.
     pub max_tasks_per_session: usize,
-    /// Sessions one process holds before new tabs are refused.
+    /// Sessions one process holds. At the limit a new tab takes the place
+    /// of the longest-idle session; only when none is idle (every one has
+    /// a tab, work or a task) is it refused.
     pub max_sessions: usize,
     /// How long an early event waits for a missing seq before the client is
     /// asked to resend. Requests can overtake each other by a few ms; a
@@ -34,21 +43,46 @@ pub struct Config {
     pub lock_hold_warning: Duration,
     /// Sessions idle for this long, with no running task, are freed.
     pub idle_ttl: Duration,
+    /// Sessions that no tab ever used (no stream, no event) are freed after
+    /// this instead. A browser subscribes within a second or two of the
+    /// page load; a minute also covers a slow phone, while a crawler or a
+    /// flood of opens leaves nothing behind for an hour.
+    pub unused_ttl: Duration,
+    /// The tasks of a session that no tab has listened to for this long
+    /// are cancelled (as a click on "cancel" would), so that an endless
+    /// task left behind by a closed tab does not keep its session, and its
+    /// saves, alive forever. Ten minutes outlasts a train tunnel or a
+    /// laptop lid; a task meant to outlive its tab belongs in a job queue.
+    pub unwatched_task_timeout: Duration,
     /// A tab's socket that has sent nothing for this long sends a ping, and
     /// one that has heard nothing from its tab for three of these is closed.
     /// 5 s: a tab behind a closed laptop lid or a lost phone network is
     /// noticed within 15 s (its session stays for `idle_ttl`), while an idle
     /// tab costs a few bytes each way per period.
     pub keepalive: Duration,
+    /// The most a session's states may weigh together, as JSON. A change
+    /// that would take them past it is rolled back, and its tab told so in
+    /// a notice naming the handler. 1 MiB is far more than a page shows,
+    /// and bounds what one tab costs in memory, in saves and in snapshots.
+    pub max_state_bytes: usize,
     /// The largest request body, or socket message, a transport accepts, in
     /// bytes (and so the largest event).
     pub max_payload: usize,
+    /// The origins (`https://app.example.com`: scheme, host, and the port
+    /// unless it is the scheme's default) whose pages may call the
+    /// protocol's endpoints. Empty: only `http://` and the `Host` the
+    /// request names, which is right for a server reached directly; behind
+    /// a proxy that rewrites `Host` or terminates TLS, list the public
+    /// origin here.
+    pub public_origins: Vec<String>,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
             replay_ring: 256,
+            replay_ring_bytes: 256 << 10,
+            max_streams_per_session: 8,
             stream_buffer: 16,
             queue_limit: 1024,
             seq_window: 1024,
@@ -57,8 +91,12 @@ impl Default for Config {
             gap_timeout: Duration::from_millis(500),
             lock_hold_warning: Duration::from_secs(1),
             idle_ttl: Duration::from_secs(3600),
+            unused_ttl: Duration::from_secs(60),
+            unwatched_task_timeout: Duration::from_secs(600),
             keepalive: Duration::from_secs(5),
+            max_state_bytes: 1 << 20,
             max_payload: stateside_wire::DEFAULT_MAX_PAYLOAD,
+            public_origins: Vec::new(),
         }
     }
 }

@@ -37,6 +37,12 @@ pub enum Error {
         /// `Config::max_tasks_per_session`.
         limit: usize,
     },
+    /// The session has as many streams open as it may.
+    #[error("this session already has {limit} open streams; close a tab and retry")]
+    TooManyStreams {
+        /// `Config::max_streams_per_session`.
+        limit: usize,
+    },
     /// The process holds as many sessions as it may.
     #[error("the server is at its session limit ({limit}); try again later")]
     TooManySessions {

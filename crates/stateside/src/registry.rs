@@ -5,6 +5,8 @@
 
 use std::{collections::HashMap, sync::Mutex};
 
+use tokio::time::Instant;
+
 use crate::{
     mutex::lock,
     session::{Origin, Role, SessionHandle, Shared},
@@ -132,6 +134,26 @@ impl Registry {
             !remove
         });
         expired
+    }
+
+    /// Unlists the session that has been idle longest, if any is idle, to
+    /// make room for a new one; returns its token. One pass over the table
+    /// under its mutex: this runs only when the process is full.
+    pub(crate) fn evict_longest_idle(&self) -> Option<SessionToken> {
+        let now = Instant::now();
+        let mut sessions = lock(&self.sessions);
+        let (token, _) = sessions
+            .iter()
+            .filter_map(|(token, session)| Some((*token, session.idle_for(now)?)))
+            .max_by_key(|(_, idle)| *idle)?;
+        // It may have woken since it was looked at: then nothing is evicted
+        // this time.
+        if !sessions[&token].try_expire(now, true) {
+            return None;
+        }
+        sessions.remove(&token);
+        self.shared.census.session_removed();
+        Some(token)
     }
 
     pub(crate) fn len(&self) -> usize {

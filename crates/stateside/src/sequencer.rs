@@ -70,8 +70,15 @@ impl<T> Sequencer<T> {
                 expected: self.next,
             });
         }
-        self.held.insert(seq, item);
         let mut ready = Vec::new();
+        if seq == self.next {
+            // The usual case: in order, so nothing is held, and an idle
+            // session keeps no map node.
+            ready.push((seq, item));
+            self.next += 1;
+        } else {
+            self.held.insert(seq, item);
+        }
         loop {
             if let Some(item) = self.held.remove(&self.next) {
                 ready.push((self.next, item));
@@ -79,6 +86,11 @@ impl<T> Sequencer<T> {
                 break;
             }
             self.next += 1;
+        }
+        if self.held.is_empty() {
+            // An emptied map keeps its root node, about 1 KiB for held
+            // events: give it back, or every idle session keeps one.
+            self.held = BTreeMap::new();
         }
         Ok(if ready.is_empty() {
             Offer::Held
@@ -113,9 +125,17 @@ impl AckWatermark {
     }
 
     pub(crate) fn applied(&mut self, seq: u64) -> u64 {
-        self.ahead.insert(seq);
+        if seq == self.through + 1 {
+            self.through = seq;
+        } else {
+            self.ahead.insert(seq);
+        }
         while self.ahead.remove(&(self.through + 1)) {
             self.through += 1;
+        }
+        if self.ahead.is_empty() {
+            // As for `Sequencer::held`: no node kept by an idle session.
+            self.ahead = BTreeSet::new();
         }
         self.through
     }

@@ -6,6 +6,10 @@
 //! then serialises only the states that may have changed, and a rollback
 //! restores only those, without a round trip through JSON (which would lose
 //! fields marked `#[serde(skip)]`).
+//!
+//! A commit also keeps each state's serialised size, so that a session's
+//! states together stay within `Config::max_state_bytes`: one tab cannot
+//! grow server memory, saves and snapshots without bound.
 
 use std::any::{Any, TypeId};
 
@@ -13,6 +17,8 @@ use json_patch::PatchOperation;
 use serde_json::{Map, Value};
 
 use stateside_wire::State;
+
+use crate::budget::json_size;
 
 /// The bounds a state needs to live in a session shared across threads.
 pub trait SessionState: State + Send + Sync {}
@@ -47,6 +53,8 @@ struct Slot {
     /// The value as of the last commit; `Some` exactly when the state may
     /// have changed since then.
     baseline: Option<Box<dyn ErasedState>>,
+    /// Its size as JSON at the last commit (0 before the first).
+    bytes: usize,
 }
 
 /// The states of a session. A session has few state types, so a short
@@ -103,22 +111,41 @@ impl StateMap {
     /// The ops that take `published` (the client's view) to the current
     /// states, updating `published`. Unchanged states cost nothing.
     ///
-    /// All or nothing: every changed state is serialised before `published`
-    /// or any baseline is touched, so a state that fails leaves the others
-    /// as they were, for [`rollback`](Self::rollback) to undo as one.
+    /// All or nothing: every changed state is serialised, and the total
+    /// checked against `max_bytes`, before `published` or any baseline is
+    /// touched, so a state that fails leaves the others as they were, for
+    /// [`rollback`](Self::rollback) to undo as one.
     pub(crate) fn commit(
         &mut self,
         published: &mut Map<String, Value>,
-    ) -> serde_json::Result<Vec<PatchOperation>> {
+        max_bytes: usize,
+    ) -> Result<Vec<PatchOperation>, CommitError> {
         let changed = self
             .slots
             .iter()
             .enumerate()
             .filter(|(_, slot)| slot.baseline.is_some())
-            .map(|(index, slot)| Ok((index, slot.value.to_json()?)))
+            .map(|(index, slot)| {
+                let value = slot.value.to_json()?;
+                let bytes = json_size(&value);
+                Ok((index, value, bytes))
+            })
             .collect::<serde_json::Result<Vec<_>>>()?;
+        let unchanged: usize = self
+            .slots
+            .iter()
+            .filter(|slot| slot.baseline.is_none())
+            .map(|slot| slot.bytes)
+            .sum();
+        let total = unchanged + changed.iter().map(|(_, _, bytes)| bytes).sum::<usize>();
+        if total > max_bytes {
+            return Err(CommitError::TooLarge {
+                bytes: total,
+                limit: max_bytes,
+            });
+        }
         let mut ops = Vec::new();
-        for (index, value) in changed {
+        for (index, value, bytes) in changed {
             let slot = &mut self.slots[index];
             let new = keyed(slot.name, Some(value));
             let old = keyed(slot.name, published.remove(slot.name));
@@ -129,6 +156,7 @@ impl StateMap {
                 published.extend(new);
             }
             slot.baseline = None;
+            slot.bytes = bytes;
         }
         Ok(ops)
     }
@@ -156,6 +184,7 @@ impl StateMap {
             Some(Ok(restored)) => Slot {
                 name: S::NAME,
                 type_id,
+                bytes: json_size(&restored),
                 value: Box::new(restored),
                 baseline: None,
             },
@@ -169,12 +198,26 @@ impl StateMap {
                     type_id,
                     value: Box::new(S::default()),
                     baseline: Some(Box::new(S::default())),
+                    bytes: 0,
                 }
             }
         };
         self.slots.push(slot);
         self.slots.len() - 1
     }
+}
+
+/// Why a commit did not happen.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CommitError {
+    #[error("a state does not serialise: {0}")]
+    Serialise(#[from] serde_json::Error),
+    #[error(
+        "the session's state would be {} KiB, over its limit of {} KiB",
+        bytes.div_ceil(1024),
+        limit / 1024
+    )]
+    TooLarge { bytes: usize, limit: usize },
 }
 
 /// `{name: value}`, or `{}` when there is no value.

@@ -81,17 +81,18 @@ async fn long_handler(mut cx: Cx<Counter>, secs: u64) -> anyhow::Result<()> {
 const TTL: Duration = Duration::from_secs(60);
 
 fn lifecycle_engine() -> Engine {
+    engine_with(Config {
+        idle_ttl: TTL,
+        ..config()
+    })
+}
+
+fn engine_with(config: Config) -> Engine {
     let app = app()
         .on(TOUCH, touch)
         .background(WORK, work)
         .on(LONG_HANDLER, long_handler);
-    Engine::new(
-        app,
-        Config {
-            idle_ttl: TTL,
-            ..config()
-        },
-    )
+    Engine::new(app, config)
 }
 
 async fn advance(by: Duration) {
@@ -132,7 +133,7 @@ async fn activity_restarts_the_idle_clock() {
     let engine = lifecycle_engine();
     let mut client = Client::connect(engine.open().unwrap());
     let token = client.session.token();
-    drop(client.session.subscribe(None));
+    drop(client.session.subscribe(None).unwrap());
     for _ in 0..3 {
         advance(TTL / 2).await;
         client.send(INCREMENT, ());
@@ -221,4 +222,57 @@ async fn drain_cancels_what_outlives_the_grace_period() {
     let version = client.session.version();
     advance(Duration::from_secs(200)).await;
     assert_eq!(client.session.version(), version, "nothing ran afterwards");
+}
+
+/// Issue 14: a page load that never hydrates (a crawler, a flood of
+/// `open`s) must not hold a session for the whole idle TTL.
+#[tokio::test(start_paused = true)]
+async fn a_session_no_tab_ever_used_is_freed_within_a_minute() {
+    let engine = engine_with(config());
+    assert_eq!(engine.config().unused_ttl, Duration::from_secs(60));
+    let unused = engine.open().unwrap().token();
+    let used = engine.open().unwrap();
+    drop(used.subscribe(None).unwrap());
+    advance(engine.config().unused_ttl).await;
+    assert_eq!(engine.expire_idle(), 1);
+    assert!(!engine.holds(&unused), "never used: freed");
+    assert!(
+        engine.holds(&used.token()),
+        "used once: kept for the idle TTL"
+    );
+}
+
+/// Issue 14: a visitor who leaves a page with an endless task must not
+/// leave it running, and its session saving, forever.
+#[tokio::test(start_paused = true)]
+async fn the_tasks_of_a_session_no_tab_watches_are_cancelled_so_it_expires() {
+    let timeout = Duration::from_secs(600);
+    let engine = engine_with(Config {
+        idle_ttl: TTL,
+        unwatched_task_timeout: timeout,
+        ..config()
+    });
+    let mut client = Client::connect(engine.open().unwrap());
+    let token = client.session.token();
+    client.send(WORK, 1_000_000);
+    let session = client.session.clone();
+    drop(client);
+    assert_eq!(session.tasks().len(), 1);
+
+    assert_eq!(engine.expire_idle(), 0, "the first sweep starts the count");
+    advance(timeout / 2).await;
+    // A tab that comes back and leaves again starts the count over.
+    drop(session.subscribe(None).unwrap());
+    engine.expire_idle();
+    advance(timeout / 2).await;
+    engine.expire_idle();
+    assert_eq!(session.tasks().len(), 1, "watched {:?} ago", timeout / 2);
+
+    advance(timeout).await;
+    assert_eq!(engine.expire_idle(), 0, "cancelled now; idle from now on");
+    assert!(session.tasks().is_empty());
+    drop(session);
+    advance(TTL).await;
+    assert_eq!(engine.expire_idle(), 1);
+    assert!(!engine.holds(&token));
 }

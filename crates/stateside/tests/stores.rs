@@ -104,7 +104,7 @@ async fn acknowledged_events_survive_the_process_on_the_file_store() {
     // A tab that held version v resumes without a snapshot, and goes on.
     // A tab that saw versions the crash erased resyncs from a snapshot,
     // whatever the restored session goes on to number.
-    let ahead = session.subscribe(Some(document.version() + 3));
+    let ahead = session.subscribe(Some(document.version() + 3)).unwrap();
     assert!(matches!(
         &*ahead.backlog[0],
         stateside::transport::ServerMessage::Snapshot { version, .. } if *version > document.version() + 3

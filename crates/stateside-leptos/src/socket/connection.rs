@@ -69,7 +69,10 @@ pub(super) async fn run(socket: WebSocket, engine: Engine) {
         token,
         next_seq: session.next_seq(),
     }));
-    let cursor = Cursor::new(session.clone(), since);
+    let cursor = match Cursor::new(session.clone(), since) {
+        Ok(cursor) => cursor,
+        Err(error) => return link.fail(error).await,
+    };
     match follow(&mut link, &engine, &session, cursor, frame).await {
         Ended::Gone => {}
         Ended::Closed => link.close().await,

@@ -58,7 +58,8 @@ impl RedisStore {
                 session
             }
             Joined::Follower(stored) => {
-                let forwarder = Box::new(self.forwarder(*token));
+                let limit = registry.shared().config.queue_limit;
+                let forwarder = Box::new(self.forwarder(*token, limit));
                 let session = registry.start(*token, stored, Role::Follower(forwarder));
                 self.follow(*token, &session).await;
                 session

@@ -132,12 +132,18 @@ pub(super) static RELEASE: LazyLock<Script> = LazyLock::new(|| {
 });
 
 /// Hands events to the owner: `KEYS = [inbox, owner]`,
-/// `ARGV = [wake channel, ttl_ms, event...]`. Returns whether anyone owns
-/// the session, so a follower learns at once that it must take over.
+/// `ARGV = [wake channel, ttl_ms, max inbox, event...]`. Returns whether
+/// anyone owns the session (1 or 0), so a follower learns at once that it
+/// must take over; or -1, with nothing pushed, when the inbox would grow
+/// past its bound (the owner's queue limit): the owner is behind, and the
+/// follower must wait.
 pub(super) static FORWARD: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-        redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
+        if redis.call('LLEN', KEYS[1]) + #ARGV - 3 > tonumber(ARGV[3]) then
+            return -1
+        end
+        redis.call('RPUSH', KEYS[1], unpack(ARGV, 4))
         redis.call('PEXPIRE', KEYS[1], ARGV[2])
         redis.call('PUBLISH', ARGV[1], '')
         return redis.call('EXISTS', KEYS[2])

@@ -13,26 +13,46 @@ use std::{
 use tokio::time::Instant;
 
 use super::{Durable, Engine};
-use crate::session::SessionHandle;
+use crate::{session::SessionHandle, token::SessionToken};
 
 impl Engine {
     /// Frees idle sessions; returns how many. A session with a running
-    /// task, queued events or a connected tab is never idle.
+    /// task, queued events or a connected tab is never idle, but the tasks
+    /// of a session no tab has watched for `unwatched_task_timeout` are
+    /// cancelled here, so it can become idle (see `session::expiry`).
     pub fn expire_idle(&self) -> usize {
         let now = Instant::now();
-        let expired = self
-            .inner
-            .registry
-            .remove_where(|session| session.try_expire(now));
+        let registry = &self.inner.registry;
+        for session in registry.all() {
+            session.stop_unwatched_tasks(now);
+        }
+        let expired = registry.remove_where(|session| session.try_expire(now, false));
         let count = expired.len();
-        if expired.is_empty() {
-            return count;
+        self.forget(expired);
+        count
+    }
+
+    /// Makes room for one more session by freeing the longest-idle one;
+    /// false if none is idle.
+    pub(super) fn evict_longest_idle(&self) -> bool {
+        let Some(token) = self.inner.registry.evict_longest_idle() else {
+            return false;
+        };
+        tracing::info!("session limit reached: the longest-idle session was freed");
+        self.forget(vec![token]);
+        true
+    }
+
+    /// Lets the store forget sessions this process freed.
+    fn forget(&self, freed: Vec<SessionToken>) {
+        if freed.is_empty() {
+            return;
         }
         match &self.inner.durable {
             Some(Durable::Store(store)) => {
                 let store = Arc::clone(store);
                 tokio::task::spawn_blocking(move || {
-                    for token in &expired {
+                    for token in &freed {
                         if let Err(error) = store.remove(token) {
                             tracing::warn!(%error, "could not remove an expired session");
                         }
@@ -45,7 +65,7 @@ impl Engine {
             Some(Durable::Redis(redis)) => {
                 let redis = Arc::clone(redis);
                 tokio::spawn(async move {
-                    for token in &expired {
+                    for token in &freed {
                         if let Err(error) = redis.leave(token).await {
                             tracing::warn!(%error, "could not release an expired session");
                         }
@@ -54,14 +74,18 @@ impl Engine {
             }
             None => {}
         }
-        count
     }
 
     /// Runs [`expire_idle`](Self::expire_idle) periodically, for as long as
     /// the engine exists.
     pub fn spawn_expiry(&self) {
         let engine = Arc::downgrade(&self.inner);
-        let period = (self.config().idle_ttl / 4).max(Duration::from_millis(10));
+        let config = self.config();
+        let shortest = config
+            .idle_ttl
+            .min(config.unused_ttl)
+            .min(config.unwatched_task_timeout);
+        let period = (shortest / 4).max(Duration::from_millis(10));
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(period);
             loop {

@@ -93,12 +93,18 @@ impl Engine {
         &self.inner.registry.shared().config
     }
 
-    /// A new session with a fresh random token, for a new tab, unless the
-    /// process is at its session limit.
+    /// The app the engine runs.
+    pub fn app(&self) -> &App {
+        &self.inner.registry.shared().app
+    }
+
+    /// A new session with a fresh random token, for a new tab. At the
+    /// session limit it takes the place of the longest-idle session, and is
+    /// refused only if none is idle.
     pub fn open(&self) -> Result<SessionHandle, Error> {
         let registry = &self.inner.registry;
         let limit = registry.shared().config.max_sessions;
-        if registry.len() >= limit {
+        if registry.len() >= limit && !self.evict_longest_idle() {
             return Err(Error::TooManySessions { limit });
         }
         #[cfg(feature = "redis")]

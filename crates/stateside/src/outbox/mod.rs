@@ -4,18 +4,23 @@
 
 #[cfg(feature = "redis")]
 mod follow;
+mod ring;
 
-use std::{collections::VecDeque, sync::Arc};
+use std::sync::{Arc, Weak};
 
 use serde_json::{Map, Value};
 use stateside_wire::{Action, Notice, PatchOperation, ServerMessage, State, Update};
 use tokio::sync::broadcast;
 
 use crate::{
+    config::Config,
+    error::Error,
     sequencer::AckWatermark,
     store::record::{StoredSession, TaskLedger},
     transport::Subscription,
 };
+
+use ring::ReplayRing;
 
 pub(crate) struct Outbox {
     version: u64,
@@ -26,9 +31,12 @@ pub(crate) struct Outbox {
     durable: bool,
     /// The document as clients see it at `version`: the base of every diff.
     pub(crate) document: Map<String, Value>,
-    ring: VecDeque<Arc<ServerMessage>>,
-    ring_capacity: usize,
+    ring: ReplayRing,
+    /// The last snapshot sent, while a stream still holds it: tabs that
+    /// subscribe at the same moment share one copy of the document.
+    snapshot: Weak<ServerMessage>,
     stream_buffer: usize,
+    max_streams: usize,
     /// Created for the first subscriber and dropped when the last one has
     /// gone: a channel preallocates its whole buffer, which would otherwise
     /// dominate the memory of an idle session.
@@ -49,22 +57,17 @@ const HELD_NOTICES: usize = 8;
 impl Outbox {
     /// An outbox that starts from `stored` (or from nothing). `durable`
     /// holds acks back until [`confirm_persisted`](Self::confirm_persisted).
-    pub(crate) fn new(
-        ring_capacity: usize,
-        stream_buffer: usize,
-        stored: StoredSession,
-        durable: bool,
-        relay: bool,
-    ) -> Self {
+    pub(crate) fn new(config: &Config, stored: StoredSession, durable: bool, relay: bool) -> Self {
         Self {
             version: stored.version,
             acked: stored.applied_through,
             applied: AckWatermark::resumed(stored.applied_through, &stored.applied_ahead),
             durable,
             document: stored.document,
-            ring: VecDeque::with_capacity(ring_capacity.min(16)),
-            ring_capacity,
-            stream_buffer: stream_buffer.max(1),
+            ring: ReplayRing::new(config.replay_ring, config.replay_ring_bytes),
+            snapshot: Weak::new(),
+            stream_buffer: config.stream_buffer.max(1),
+            max_streams: config.max_streams_per_session,
             live: None,
             relay: relay.then(Vec::new),
             tasks: TaskLedger {
@@ -183,12 +186,9 @@ impl Outbox {
 
     /// Keeps a versioned update for replay.
     fn remember(&mut self, message: &Arc<ServerMessage>) {
-        if self.ring.len() == self.ring_capacity {
-            self.ring.pop_front();
-        }
-        if self.ring_capacity > 0 {
-            self.ring.push_back(Arc::clone(message));
-        }
+        self.ring.remember(message);
+        // A snapshot of the old version is of no more use.
+        self.snapshot = Weak::new();
     }
 
     fn send_live(&mut self, message: Arc<ServerMessage>) {
@@ -216,8 +216,29 @@ impl Outbox {
         self.send_live(message);
     }
 
-    /// Starts a stream for a client that last applied `since` (or nothing).
-    pub(crate) fn subscribe(&mut self, since: Option<u64>) -> Subscription {
+    /// Starts a stream for a client that last applied `since` (or nothing),
+    /// unless the session has as many streams as it may.
+    pub(crate) fn subscribe(&mut self, since: Option<u64>) -> Result<Subscription, Error> {
+        if self.live.as_ref().map_or(0, |live| live.receiver_count()) >= self.max_streams {
+            return Err(Error::TooManyStreams {
+                limit: self.max_streams,
+            });
+        }
+        Ok(self.start_stream(since))
+    }
+
+    /// Restarts a stream that fell behind, in place of its old receiver,
+    /// which is dropped first so that it does not count against the limit.
+    pub(crate) fn restart_stream(
+        &mut self,
+        since: Option<u64>,
+        old: broadcast::Receiver<Arc<ServerMessage>>,
+    ) -> Subscription {
+        drop(old);
+        self.start_stream(since)
+    }
+
+    fn start_stream(&mut self, since: Option<u64>) -> Subscription {
         let buffer = self.stream_buffer;
         let live = self
             .live
@@ -225,16 +246,15 @@ impl Outbox {
             .subscribe();
         let mut backlog = match since {
             Some(since) if since == self.version => vec![self.ack_only()],
-            Some(since) if self.can_replay_from(since) => {
-                let mut backlog: Vec<_> = self
-                    .ring
-                    .iter()
-                    .filter(|message| message.version() > since)
-                    .cloned()
-                    .collect();
-                backlog.push(self.ack_only());
-                backlog
-            }
+            Some(since) if since < self.version => match self.ring.replay_from(since) {
+                Some(mut missed) => {
+                    missed.push(self.ack_only());
+                    missed
+                }
+                None => vec![self.snapshot()],
+            },
+            // A client from the future: the server restarted and lost
+            // versions.
             _ => vec![self.snapshot()],
         };
         let held = std::mem::take(&mut self.held);
@@ -256,12 +276,22 @@ impl Outbox {
             .unwrap_or_default()
     }
 
-    pub(crate) fn snapshot(&self) -> Arc<ServerMessage> {
-        Arc::new(ServerMessage::Snapshot {
+    /// The whole document, shared with any stream still sending the same
+    /// one.
+    pub(crate) fn snapshot(&mut self) -> Arc<ServerMessage> {
+        if let Some(snapshot) = self.snapshot.upgrade()
+            && matches!(*snapshot, ServerMessage::Snapshot { version, acked, .. }
+                if version == self.version && acked == self.acked)
+        {
+            return snapshot;
+        }
+        let snapshot = Arc::new(ServerMessage::Snapshot {
             version: self.version,
             acked: self.acked,
             state: Value::Object(self.document.clone()),
-        })
+        });
+        self.snapshot = Arc::downgrade(&snapshot);
+        snapshot
     }
 
     fn ack_only(&self) -> Arc<ServerMessage> {
@@ -274,15 +304,5 @@ impl Outbox {
             acked: self.acked,
             ..Update::default()
         }
-    }
-
-    /// A client from the future (the server restarted and lost versions) or
-    /// from before the ring gets a snapshot instead.
-    fn can_replay_from(&self, since: u64) -> bool {
-        since < self.version
-            && self
-                .ring
-                .front()
-                .is_some_and(|oldest| oldest.version() <= since + 1)
     }
 }

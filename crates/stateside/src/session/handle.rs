@@ -1,10 +1,10 @@
 //! [`SessionHandle`]: what the engine, a transport, the store and the
 //! cluster code may do with a session, and nothing more.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
-use stateside_wire::ClientEvent;
-use tokio::time::Instant;
+use stateside_wire::{ClientEvent, ServerMessage};
+use tokio::{sync::broadcast, time::Instant};
 
 use super::inner::SessionInner;
 use crate::{
@@ -47,10 +47,26 @@ impl SessionHandle {
         self.inner.has_room()
     }
 
-    /// Opens a stream for a client that last applied version `since`.
-    pub fn subscribe(&self, since: Option<u64>) -> Subscription {
+    /// Opens a stream for a client that last applied version `since`,
+    /// unless the session has `Config::max_streams_per_session` open.
+    pub fn subscribe(&self, since: Option<u64>) -> Result<Subscription, Error> {
+        let subscription = self.inner.publishing.outbox().subscribe(since)?;
         self.inner.work.touch();
-        self.inner.publishing.outbox().subscribe(since)
+        self.inner.work.watched();
+        Ok(subscription)
+    }
+
+    /// Restarts a stream whose reader fell too far behind its live feed,
+    /// from version `since`, in place of that feed.
+    pub fn resubscribe(
+        &self,
+        since: Option<u64>,
+        lagging: broadcast::Receiver<Arc<ServerMessage>>,
+    ) -> Subscription {
+        self.inner
+            .publishing
+            .outbox()
+            .restart_stream(since, lagging)
     }
 
     /// The seq this session expects next from its client (on a follower,
@@ -121,8 +137,20 @@ impl SessionHandle {
         self.inner.work.abort();
     }
 
-    /// Marks the session expired if it is idle (see `SessionInner::try_expire`).
-    pub(crate) fn try_expire(&self, now: Instant) -> bool {
-        self.inner.try_expire(now)
+    /// How long the session has been idle, if it is (see `session::expiry`).
+    pub(crate) fn idle_for(&self, now: Instant) -> Option<Duration> {
+        self.inner.idle_for(now)
+    }
+
+    /// Marks the session expired if it is idle past its TTL, or idle at all
+    /// for an `eviction` (see `session::expiry`).
+    pub(crate) fn try_expire(&self, now: Instant, eviction: bool) -> bool {
+        self.inner.try_expire(now, eviction)
+    }
+
+    /// Cancels the tasks of a session no tab has watched for long enough;
+    /// returns how many (see `session::expiry`).
+    pub(crate) fn stop_unwatched_tasks(&self, now: Instant) -> usize {
+        self.inner.stop_unwatched_tasks(now)
     }
 }

@@ -17,7 +17,11 @@ use crate::{
 /// A follower's way to the instance that owns its session. Events must
 /// leave in the order they are sent.
 pub(crate) trait Forward: Send + Sync {
-    fn send(&self, event: ClientEvent);
+    /// Hands an event on, or answers `Busy` when the way to the owner is
+    /// full.
+    fn send(&self, event: ClientEvent) -> Result<(), Error>;
+    /// Whether [`send`](Self::send) would take an event now.
+    fn has_room(&self) -> bool;
     /// Asks the owner to cancel one of its tasks, in order with the events.
     fn cancel(&self, task: TaskId);
 }

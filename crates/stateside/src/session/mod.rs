@@ -6,6 +6,7 @@
 //! files each add one flow on top of them.
 
 mod actor;
+mod expiry;
 mod handle;
 mod host;
 mod inner;

@@ -35,6 +35,8 @@ impl SessionHandle {
         let config = &shared.config;
         let (mailbox, receiver) = mpsc::unbounded_channel();
         let last_task = stored.last_task;
+        // A session from a record had a tab once, and has one coming back.
+        let used = stored.version > 0;
         // The actor holds a weak reference: it can take a job only once this
         // `Arc` exists, since jobs arrive through it.
         let inner = Arc::new_cyclic(|session| SessionInner {
@@ -44,21 +46,13 @@ impl SessionHandle {
                 config.lock_hold_warning,
                 StateMap::restored(stored.document.clone()),
             ),
-            publishing: Publishing::new(
-                Outbox::new(
-                    config.replay_ring,
-                    config.stream_buffer,
-                    stored,
-                    durable,
-                    relay,
-                ),
-                persister,
-            ),
+            publishing: Publishing::new(Outbox::new(config, stored, durable, relay), persister),
             tasks: TaskTable::new(Arc::clone(&shared.census), last_task),
             work: Work::new(
                 mailbox,
                 tokio::spawn(actor::run(receiver, session.clone())).abort_handle(),
                 Arc::clone(&shared.census),
+                used,
             ),
             shared: shared.clone(),
         });

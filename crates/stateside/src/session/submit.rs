@@ -23,8 +23,8 @@ impl SessionInner {
         }
         if let Some(forward) = &self.intake.forward {
             // The owner sequences it; its ack comes back on the stream.
+            forward.send(event)?;
             self.work.touch();
-            forward.send(event);
             return Ok(Submitted::Accepted);
         }
         let prepared = self.shared.app.prepare(&event.handler, event.args);
@@ -107,8 +107,8 @@ impl SessionInner {
     /// Whether the queue limit leaves room for one more event. A follower
     /// forwards everything (its owner applies the limit).
     pub(super) fn has_room(&self) -> bool {
-        if self.intake.forward.is_some() {
-            return true;
+        if let Some(forward) = &self.intake.forward {
+            return forward.has_room();
         }
         let held = lock(&self.intake.sequencer).held();
         self.work.queued() + held < self.shared.config.queue_limit
@@ -121,19 +121,5 @@ impl SessionInner {
             return self.publishing.outbox().acked() + 1;
         }
         lock(&self.intake.sequencer).next()
-    }
-
-    /// Marks the session expired if it is idle: nothing running, nothing
-    /// queued, nobody listening, and no activity for `idle_ttl`. Decided
-    /// under the sequencer's mutex, so no event can slip in meanwhile.
-    pub(super) fn try_expire(&self, now: tokio::time::Instant) -> bool {
-        let _sequencer = lock(&self.intake.sequencer);
-        let idle = self.work.is_quiet()
-            && !self.publishing.outbox().has_subscribers()
-            && now.duration_since(self.work.last_active()) >= self.shared.config.idle_ttl;
-        if idle {
-            self.intake.expire();
-        }
-        idle
     }
 }

@@ -6,10 +6,17 @@
 //! the new unit before it removes its own, so `busy` can never read zero
 //! while work is passing from one kind to the other. Expiry and shutdown
 //! trust it for that, and a shutdown's drain is woken when it reaches zero.
+//!
+//! The idle clock beside them decides when a session may be freed: after
+//! `idle_ttl` of nothing, or the much shorter `unused_ttl` for a session no
+//! tab ever used (a crawler's page load, or a flood of opens).
 
-use std::sync::{
-    Arc, Mutex,
-    atomic::{AtomicUsize, Ordering},
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::Duration,
 };
 
 use tokio::{sync::mpsc, task::AbortHandle, time::Instant};
@@ -28,6 +35,11 @@ pub(super) struct Work {
     busy: AtomicUsize,
     /// The idle clock: when anything last happened.
     last_active: Mutex<Instant>,
+    /// Whether a tab ever subscribed or sent an event.
+    used: AtomicBool,
+    /// Since when no tab has listened, as the expiry sweeps saw it (see
+    /// `Config::unwatched_task_timeout`).
+    unwatched_since: Mutex<Option<Instant>>,
     census: Arc<Census>,
 }
 
@@ -36,6 +48,7 @@ impl Work {
         mailbox: mpsc::UnboundedSender<Box<Job>>,
         actor: AbortHandle,
         census: Arc<Census>,
+        used: bool,
     ) -> Self {
         Self {
             mailbox,
@@ -43,6 +56,8 @@ impl Work {
             queued: AtomicUsize::new(0),
             busy: AtomicUsize::new(0),
             last_active: Mutex::new(Instant::now()),
+            used: AtomicBool::new(used),
+            unwatched_since: Mutex::new(None),
             census,
         }
     }
@@ -94,10 +109,31 @@ impl Work {
     /// job or task ends, so a session is idle only once nothing has happened
     /// for the whole TTL.
     pub(super) fn touch(&self) {
+        self.used.store(true, Ordering::Relaxed);
         *lock(&self.last_active) = Instant::now();
     }
 
     pub(super) fn last_active(&self) -> Instant {
         *lock(&self.last_active)
+    }
+
+    pub(super) fn was_used(&self) -> bool {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// A tab subscribed: the session is watched again.
+    pub(super) fn watched(&self) {
+        *lock(&self.unwatched_since) = None;
+    }
+
+    /// How long no tab has listened, as of `now`, given whether one does:
+    /// the first sweep that finds nobody starts the count.
+    pub(super) fn unwatched_for(&self, now: Instant, listened_to: bool) -> Duration {
+        let mut since = lock(&self.unwatched_since);
+        if listened_to {
+            *since = None;
+            return Duration::ZERO;
+        }
+        now.duration_since(*since.get_or_insert(now))
     }
 }
