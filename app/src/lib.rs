@@ -25,9 +25,11 @@ use home::HomePage;
 use stateside_leptos::{ConnectionBanner, Stateside, SyncGate, Toasts};
 
 /// Every handler of the app, for the server's engine. `products_url` is
-/// where the posts demo fetches its items (`{products_url}/{id}`).
+/// where the posts demo fetches its items (`{products_url}/{id}`); `bench`
+/// adds the benchmark's handlers, which only `make bench` and the tests
+/// should serve.
 #[cfg(feature = "ssr")]
-pub fn handlers(products_url: &str) -> anyhow::Result<stateside::App> {
+pub fn handlers(products_url: &str, bench: bool) -> anyhow::Result<stateside::App> {
     let app = home::handlers::register(stateside::App::new());
     let app = actions::handlers::register(app);
     let app = clicker::handlers::register(app);
@@ -35,7 +37,11 @@ pub fn handlers(products_url: &str) -> anyhow::Result<stateside::App> {
     let app = lorem::handlers::register(app);
     let app = random::handlers::register(app);
     let app = dashboard::handlers::register(app);
-    Ok(bench::handlers::register(app))
+    Ok(if bench {
+        bench::handlers::register(app)
+    } else {
+        app
+    })
 }
 
 /// The whole document, rendered only on the server. The wasm hydrates the

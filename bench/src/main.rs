@@ -121,6 +121,8 @@ impl Binaries {
             ("LEPTOS_OUTPUT_NAME", "stateside".to_owned()),
             // The server's own default: what a deployment logs.
             ("RUST_LOG", "info".to_owned()),
+            // The workloads' handlers, off in a real deployment.
+            ("STATESIDE_BENCH_HANDLERS", "true".to_owned()),
         ];
         if let Some(ttl) = idle_ttl {
             env.push(("STATESIDE_IDLE_TTL", format!("{}ms", ttl.as_millis())));
