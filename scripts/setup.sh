@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 # 0.3.11 needs rustc 1.96 when installed --locked; 0.3.10 builds on 1.95.
 # --debug: cargo-leptos's own speed hardly matters, its compile time does.
 CARGO_LEPTOS_VERSION=0.3.10
+# scripts/deny.sh; needs rustc 1.88. --debug for the same reason (about
+# 3 minutes here, and a check takes seconds all the same).
+CARGO_DENY_VERSION=0.20.2
 
 step() { printf '==> %s\n' "$*"; }
 
@@ -40,6 +43,11 @@ fi
 if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
   step "installing cargo-leptos $CARGO_LEPTOS_VERSION"
   cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --debug
+fi
+
+if [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]; then
+  step "installing cargo-deny $CARGO_DENY_VERSION"
+  cargo install --locked "cargo-deny@$CARGO_DENY_VERSION" --debug
 fi
 
 # Playwright uses Debian's Chromium; tools/ provides wasm-opt (Debian's

@@ -28,7 +28,19 @@ pub const BG_INCREMENT: HandlerId<u32> = HandlerId::new("bench/bg_increment");
 /// A background task that sleeps `ms`, then increments under the lock.
 pub const BG_SLOW: HandlerId<u64> = HandlerId::new("bench/bg_slow");
 pub const APPEND_ITEM: HandlerId<String> = HandlerId::new("bench/append_item");
+/// A background task that appends its `marker` to `items` as it starts,
+/// then increments: not in the Reflex anchor. The chaos run's checker reads
+/// the markers to prove no task ran twice (it is not restartable, so a
+/// marker may be missing after a crash, but never doubled).
+pub const BG_MARK: HandlerId<String> = HandlerId::new("bench/bg_mark");
 pub const RESET_COUNT: HandlerId<()> = HandlerId::new("bench/reset_count");
+
+/// The most locked increments one `bg_increment` task does (a fraction of a
+/// second): the tests use at most 20,000, and a client must not start
+/// billions.
+pub const MAX_INCREMENTS: u32 = 100_000;
+/// The longest sleep `slow` and `bg_slow` take: the workloads use 2 s.
+pub const MAX_SLEEP_MS: u64 = 10_000;
 
 #[cfg(feature = "ssr")]
 pub mod handlers {
@@ -52,20 +64,28 @@ pub mod handlers {
     }
 
     async fn slow(mut bench: Cx<Bench>, ms: u64) -> anyhow::Result<()> {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
+        tokio::time::sleep(Duration::from_millis(ms.min(MAX_SLEEP_MS))).await;
         bench.count += 1;
         Ok(())
     }
 
     async fn bg_increment(mut task: Task<Bench>, n: u32) -> anyhow::Result<()> {
-        for _ in 0..n {
+        for _ in 0..n.min(MAX_INCREMENTS) {
             task.lock().await.count += 1;
         }
         Ok(())
     }
 
     async fn bg_slow(mut task: Task<Bench>, ms: u64) -> anyhow::Result<()> {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
+        tokio::time::sleep(Duration::from_millis(ms.min(MAX_SLEEP_MS))).await;
+        task.lock().await.count += 1;
+        Ok(())
+    }
+
+    async fn bg_mark(mut task: Task<Bench>, marker: String) -> anyhow::Result<()> {
+        task.lock().await.items.push(marker);
+        // Still running a moment later, for a fault to find it there.
+        tokio::time::sleep(Duration::from_millis(50)).await;
         task.lock().await.count += 1;
         Ok(())
     }
@@ -87,6 +107,7 @@ pub mod handlers {
             .on(SLOW, slow)
             .background(BG_INCREMENT, bg_increment)
             .background(BG_SLOW, bg_slow)
+            .background(BG_MARK, bg_mark)
             .on(APPEND_ITEM, append_item)
             .on(RESET_COUNT, reset_count)
     }

@@ -118,7 +118,9 @@ pub mod handlers {
         fn record(&mut self, fetched: anyhow::Result<Product>, clicks: u32) -> bool {
             match fetched {
                 Ok(product) => self.items.push(product),
-                Err(error) => self.error = Some(format!("{error:#}")),
+                // The chain names the API's URL: the page gets an error id,
+                // the log the chain under it.
+                Err(error) => self.error = Some(stateside::incident("posts", format!("{error:#}"))),
             }
             self.elapsed_ms = now_ms().saturating_sub(self.started_at_ms);
             self.clicks = clicks.saturating_sub(self.clicks_at_start);
@@ -199,7 +201,7 @@ pub mod handlers {
     pub fn register(app: App, api: ProductsApi) -> App {
         let chained_api = api.clone();
         app.on(START_CHAINED, start_chained)
-            .on(CHAINED_STEP, move |posts: Cx<Posts>, ()| {
+            .internal(CHAINED_STEP, move |posts: Cx<Posts>, ()| {
                 chained_step(posts, chained_api.clone())
             })
             .on_restore(resume_chained)

@@ -123,6 +123,11 @@ impl Binaries {
             ("RUST_LOG", "info".to_owned()),
             // The workloads' handlers, off in a real deployment.
             ("STATESIDE_BENCH_HANDLERS", "true".to_owned()),
+            // One load generator stands for thousands of tabs, so the
+            // limits per client address would count them all as one.
+            ("STATESIDE_OPEN_RATE", "1000000".to_owned()),
+            ("STATESIDE_OPEN_BURST", "1000000".to_owned()),
+            ("STATESIDE_MAX_STREAMS_PER_IP", "1000000".to_owned()),
         ];
         if let Some(ttl) = idle_ttl {
             env.push(("STATESIDE_IDLE_TTL", format!("{}ms", ttl.as_millis())));

@@ -7,14 +7,14 @@ mod config;
 mod metrics;
 mod mock_api;
 
-use std::error::Error;
+use std::{error::Error, io::IsTerminal};
 
 use clap::Parser;
 
 use app::{App, shell};
 use axum::{Router, http::StatusCode, routing::get, serve::ListenerExt};
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use stateside::Engine;
 use stateside_leptos::server::{StatesideRouter, engine_context};
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
@@ -24,6 +24,8 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> Result<(), Box<dyn Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        // Colours for a person at a terminal, plain text for a log file.
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
 
     let settings = config::Settings::parse();
@@ -33,7 +35,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let options = conf.leptos_options;
     let addr = options.site_addr;
     let engine = settings
-        .engine(app::handlers(&mock_api::products_url(addr))?)
+        .engine(app::handlers(
+            &mock_api::products_url(addr),
+            settings.bench_handlers,
+        )?)
         .await?;
     engine.spawn_expiry();
 
@@ -43,7 +48,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(file_and_error_handler(shell))
+        // With the engine's context too: the not-found page is rendered
+        // with the CSP nonce, so it hydrates like any other.
+        .fallback(file_and_error_handler_with_context(
+            engine_context(engine.clone()),
+            shell,
+        ))
         .with_state(options)
         .merge(operations(engine.clone()))
         .merge(mock_api::routes())
@@ -51,7 +61,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         // protocol with a typed 413 of their own.
         .layer(RequestBodyLimitLayer::new(settings.max_payload))
         .stateside(engine.clone())
-        .layer(TraceLayer::new_for_http());
+        .layer(TraceLayer::new_for_http().make_span_with(request_span));
 
     // No Nagle: an update is one small write that must leave at once; with
     // the client's delayed ACK, Nagle adds up to 40 ms to a round trip.
@@ -61,6 +71,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
     });
     tracing::info!("listening on http://{addr}");
+    // With each connection's peer address: the limits per client count it.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(terminated(engine.clone()))
         .await?;
@@ -82,6 +94,12 @@ async fn terminated(engine: Engine) {
     }
     tracing::info!("shutting down");
     engine.close();
+}
+
+/// A request's span names its method and path, never its query: the
+/// stream's query carries the session token, a credential.
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
 }
 
 /// Health, readiness and metrics, for whatever runs the server.

@@ -7,7 +7,9 @@ mod support;
 use std::time::Duration;
 
 use app::bench::{APPEND_ITEM, Bench, INCREMENT};
-use stateside_wire::{ProtocolError, Receipt, RefusalReason, ServerMessage};
+use stateside_wire::{
+    OPEN_PATH, OpenRequest, ProtocolError, Receipt, RefusalReason, ServerMessage,
+};
 use support::{Instance, Tab, socket::SocketTab};
 
 fn items(tab: &SocketTab) -> Vec<String> {
@@ -101,5 +103,67 @@ async fn a_session_no_tab_used_is_freed_within_its_short_ttl() {
     assert!(
         probe.try_connect(&server, None).await.is_ok(),
         "a used one stays for the idle TTL"
+    );
+}
+
+/// Opens a new session over HTTP, as `X-Forwarded-For: forwarded_for` if
+/// given; the answer's status.
+async fn open_as(server: &Instance, forwarded_for: Option<&str>) -> u16 {
+    let mut request = reqwest::Client::new()
+        .post(server.url(OPEN_PATH))
+        .form(&OpenRequest { resume: None });
+    if let Some(client) = forwarded_for {
+        request = request.header("x-forwarded-for", client);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn new_sessions_from_one_address_are_rate_limited() {
+    let server = Instance::start(&["--open-rate", "1", "--open-burst", "3"]).await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(open_as(&server, None).await);
+    }
+    assert_eq!(&statuses[..3], [200, 200, 200], "{statuses:?}");
+    assert!(statuses[3..].contains(&429), "{statuses:?}");
+    // A forged header changes nothing: this peer is no trusted proxy.
+    assert_eq!(open_as(&server, Some("203.0.113.7")).await, 429);
+    // The bucket refills.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(open_as(&server, None).await, 200);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_limits() {
+    let server = Instance::start(&[
+        "--trusted-proxy",
+        "127.0.0.1",
+        "--open-rate",
+        "1",
+        "--open-burst",
+        "2",
+    ])
+    .await;
+    let one = Some("198.51.100.1, 203.0.113.1");
+    assert_eq!(open_as(&server, one).await, 200);
+    assert_eq!(open_as(&server, one).await, 200);
+    assert_eq!(open_as(&server, one).await, 429, "the same client, over");
+    assert_eq!(
+        open_as(&server, Some("203.0.113.2")).await,
+        200,
+        "another client behind the same proxy"
+    );
+}
+
+#[tokio::test]
+async fn one_address_holds_at_most_its_streams() {
+    let server = Instance::start(&["--max-streams-per-ip", "2"]).await;
+    let _first = SocketTab::open(&server).await;
+    let _second = SocketTab::open(&server).await;
+    let refused = SocketTab::new().connect(&server, None).await;
+    assert!(
+        matches!(&refused, Err(support::Lost::Socket(error)) if error.contains("429")),
+        "{refused:?}"
     );
 }

@@ -30,7 +30,18 @@ const TASK_INCREMENTS: u32 = 5;
 async fn soak() {
     let seconds = setting("SOAK_SECONDS", 60);
     let sessions = setting("SOAK_SESSIONS", 1000) as usize;
-    let server = Arc::new(Instance::start(&["--queue-limit", "4096"]).await);
+    // One test process stands for every tab: lift the limits per address.
+    let server = Arc::new(
+        Instance::start(&[
+            "--queue-limit",
+            "4096",
+            "--open-burst",
+            "1000000",
+            "--max-streams-per-ip",
+            "1000000",
+        ])
+        .await,
+    );
     let address = server.address.clone();
     let start = Instant::now() + Duration::from_secs(2);
     let tabs = (0..sessions).map(|i| {

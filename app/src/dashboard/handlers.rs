@@ -197,7 +197,7 @@ pub fn register(app: App) -> App {
         .on(STOP, stop)
         .on(START_ALL, start_all)
         .on(STOP_ALL, stop_all)
-        .on(ENGINE_SAMPLE, engine_sample)
+        .internal(ENGINE_SAMPLE, engine_sample)
         .background_restartable(CHART_TASK, chart)
         .background_restartable(LOG_TASK, log_tail)
         .background_superseding(JOB_TASK, job)

@@ -71,7 +71,7 @@ pub mod handlers {
     pub fn register(app: App) -> App {
         app.on(SET_RUNNING, set_running)
             .on(SINGLE_STEP, single_step)
-            .on(STEP, step)
+            .internal(STEP, step)
             .on_restore(resume)
     }
 }

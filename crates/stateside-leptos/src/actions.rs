@@ -1,7 +1,13 @@
 //! Client actions: the effects a handler sends along with its patch.
+//!
+//! A redirect or download to anything but an `http(s)` or relative URL is
+//! refused here too, as the server refused it when the handler sent it: a
+//! page that is told to go to `javascript:` does not. `RunScript` needs a
+//! Content-Security-Policy that allows `eval`, which the server sends only
+//! when the app turned scripts on.
 
 use leptos::prelude::*;
-use stateside_wire::Action;
+use stateside_wire::{Action, is_web_url};
 use wasm_bindgen::JsCast;
 
 use crate::Stateside;
@@ -10,6 +16,9 @@ pub(crate) fn perform(stateside: Stateside, action: Action) {
     let element = |id: &str| document().get_element_by_id(id);
     match action {
         Action::Toast { message } => stateside.toast(message),
+        Action::Redirect { to } | Action::Download { url: to, .. } if !is_web_url(&to) => {
+            web_sys::console::error_1(&format!("stateside: refused to open `{to}`").into());
+        }
         Action::Redirect { to } => {
             let _ = window().location().set_href(&to);
         }

@@ -23,6 +23,8 @@
 //!   in the session's stream.
 //! - `status` (server): typed HTTP answers for refusals on the fallback path.
 //! - `guard` (server): refuses cross-origin calls to the endpoints.
+//! - `headers` (server): the Content-Security-Policy and the other security
+//!   headers on every response.
 //! - `context`: the [`Stateside`] client as signals, and typed reads of it.
 //! - `components`: the connection banner, toasts and sync gate.
 //! - `client` (browser): the connection state machine, both transports, the
@@ -33,6 +35,8 @@
 
 #[cfg(feature = "hydrate")]
 mod actions;
+#[cfg(feature = "ssr")]
+mod admission;
 pub mod api;
 #[cfg(feature = "hydrate")]
 mod client;
@@ -42,6 +46,8 @@ mod context;
 mod cursor;
 #[cfg(feature = "ssr")]
 pub mod guard;
+#[cfg(feature = "ssr")]
+pub mod headers;
 /// The client's outbox is plain logic, so its tests run in the native
 /// `cargo test` too, where the rest of the browser client is not built.
 #[cfg(all(test, not(feature = "hydrate")))]

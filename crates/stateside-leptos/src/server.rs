@@ -8,7 +8,7 @@
 //! server functions of [`api`](crate::api) (which Leptos routes along with
 //! the app's own, in `leptos_routes`), typed refusals
 //! ([`status`]), and the same-origin [`guard`]
-//! in front of all of them. Since Leptos owns the server functions' routes,
+//! in front of all of them; and the security [`headers`] on every response. Since Leptos owns the server functions' routes,
 //! the engine reaches them as Leptos context, through [`engine_context`]:
 //!
 //! ```ignore
@@ -19,13 +19,23 @@
 //!     .stateside(engine)
 //! ```
 
-use axum::{Router, middleware, routing::get};
-use leptos::prelude::provide_context;
+use axum::{Router, http::request::Parts, middleware, routing::get};
+use leptos::{
+    nonce::Nonce,
+    prelude::{provide_context, use_context},
+};
 use stateside::Engine;
 
 use stateside_wire::STREAM_PATH;
 
-use crate::{guard, socket::upgrade, status, stream::stream};
+use crate::{
+    admission::{self, Admission},
+    guard,
+    headers::{self, CspNonce},
+    socket::upgrade,
+    status,
+    stream::stream,
+};
 
 /// Adds Stateside's own routes to an axum [`Router`].
 pub trait StatesideRouter {
@@ -35,7 +45,8 @@ pub trait StatesideRouter {
     /// [`PROTOCOL_PREFIX`](stateside_wire::PROTOCOL_PREFIX) its typed status
     /// and limits request bodies there to the engine's `max_payload`; and
     /// puts the same-origin guard in front of every route the router has so
-    /// far.
+    /// far, and the security [`headers`] (the Content-Security-Policy among
+    /// them) on their responses.
     ///
     /// Call it after `leptos_routes_with_context`: the socket's route and
     /// the server functions are Leptos's, and a layer only wraps the routes
@@ -48,21 +59,43 @@ impl<S: Clone + Send + Sync + 'static> StatesideRouter for Router<S> {
         let stream = Router::new()
             .route(STREAM_PATH, get(stream))
             .with_state(engine.clone());
-        // The last layer runs first: the guard, then typed refusals (which
-        // thus also type the socket's failed upgrades), then the socket.
-        self.merge(stream)
+        // The last layer runs first: the headers, the guard, the limits
+        // per client address, then typed refusals (which thus also type
+        // the socket's failed upgrades), then the socket.
+        let routes = self
+            .merge(stream)
             .layer(middleware::from_fn_with_state(
                 engine.clone(),
                 upgrade::socket,
             ))
-            .layer(middleware::from_fn_with_state(engine, status::typed))
-            .layer(middleware::from_fn(guard::same_origin))
+            .layer(middleware::from_fn_with_state(
+                engine.clone(),
+                status::typed,
+            ))
+            .layer(middleware::from_fn_with_state(
+                Admission::new(engine.config()),
+                admission::admit,
+            ))
+            .layer(middleware::from_fn_with_state(
+                engine.clone(),
+                guard::same_origin,
+            ));
+        headers::secure(routes, engine)
     }
 }
 
 /// The `additional_context` for `leptos_axum`'s `leptos_routes_with_context`
-/// (or `handle_server_fns_with_context`): provides `engine` to the server
-/// functions, which fail without it.
+/// (or `handle_server_fns_with_context`, or `file_and_error_handler_with_context`):
+/// provides `engine` to the server functions, which fail without it, and
+/// gives Leptos the nonce of the response's Content-Security-Policy, so the
+/// inline scripts it writes may run.
 pub fn engine_context(engine: Engine) -> impl Fn() + Clone + Send + Sync + 'static {
-    move || provide_context(engine.clone())
+    move || {
+        provide_context(engine.clone());
+        let nonce =
+            use_context::<Parts>().and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+        if let Some(CspNonce(nonce)) = nonce {
+            provide_context(Nonce::from_value(nonce));
+        }
+    }
 }

@@ -79,7 +79,10 @@ pub(crate) fn receipt(submitted: Result<Submitted, Error>) -> Receipt {
         Error::SeqOutOfWindow { .. } => RefusalReason::SeqOutOfWindow,
         Error::NotBackground(_) => RefusalReason::NotBackground,
         Error::TooManyTasks { .. } => RefusalReason::TooManyTasks,
-        Error::TooManySessions { .. } => RefusalReason::TooManySessions,
+        // A stream's refusal; an event never gets it.
+        Error::TooManySessions { .. } | Error::TooManyStreams { .. } => {
+            RefusalReason::TooManySessions
+        }
         Error::UnknownSession => RefusalReason::UnknownSession,
         Error::ShuttingDown => RefusalReason::ShuttingDown,
     };
@@ -94,12 +97,14 @@ fn not_opened(error: Error) -> ProtocolError {
     match error {
         Error::TooManySessions { limit } => ProtocolError::TooManySessions { limit },
         Error::ShuttingDown => ProtocolError::ShuttingDown,
-        other => ProtocolError::Server(other.to_string()),
+        other => ProtocolError::Server(stateside::incident("open", other)),
     }
 }
 
+/// The store's error chain may name its host or path: the log gets it, the
+/// client an error id.
 fn store_failed(error: stateside::StoreError) -> ProtocolError {
-    ProtocolError::Store(error.to_string())
+    ProtocolError::Store(stateside::incident("store", error))
 }
 
 #[cfg(test)]

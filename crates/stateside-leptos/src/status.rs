@@ -28,8 +28,11 @@ pub fn status(error: &ProtocolError) -> StatusCode {
         }
         ProtocolError::UnknownSession => StatusCode::NOT_FOUND,
         ProtocolError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        ProtocolError::TooManyStreams { .. } => StatusCode::TOO_MANY_REQUESTS,
+        ProtocolError::TooManyStreams { .. }
+        | ProtocolError::TooManyConnections { .. }
+        | ProtocolError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ProtocolError::TooManySessions { .. }
+        | ProtocolError::Overloaded
         | ProtocolError::ShuttingDown
         | ProtocolError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         ProtocolError::Server(_) => StatusCode::INTERNAL_SERVER_ERROR,

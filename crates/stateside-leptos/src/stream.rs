@@ -11,11 +11,11 @@
 //! and the kernel's share of an update is most of its cost. The messages on
 //! the wire are the same SSE events either way.
 
-use std::{convert::Infallible, fmt::Write, time::Duration};
+use std::{convert::Infallible, fmt::Write, sync::Arc, time::Duration};
 
 use axum::{
     body::{Body, Bytes},
-    extract::{Query, State},
+    extract::{Extension, Query, State},
     http::{HeaderMap, header},
     response::{IntoResponse, Response},
 };
@@ -25,6 +25,7 @@ use stateside::Engine;
 use stateside_wire::ServerMessage;
 
 use crate::{
+    admission::StreamPermit,
     cursor::{BATCH_BYTES, Cursor, moves_document, record_size},
     session,
     status::refuse,
@@ -49,9 +50,10 @@ pub struct StreamQuery {
 /// A `Last-Event-ID` header wins over `since`. A refusal is a
 /// [`ProtocolError`](stateside_wire::ProtocolError) as JSON, with the status
 /// its case calls for: a 404 tells the client its session is gone.
-pub async fn stream(
+pub(crate) async fn stream(
     State(engine): State<Engine>,
     Query(query): Query<StreamQuery>,
+    permit: Option<Extension<Arc<StreamPermit>>>,
     headers: HeaderMap,
 ) -> Response {
     let session = match session::resume(&engine, &query.token).await {
@@ -67,7 +69,10 @@ pub async fn stream(
         (header::CACHE_CONTROL, "no-cache"),
     ];
     match Cursor::new(session, since) {
-        Ok(cursor) => (headers, Body::from_stream(chunks(cursor))).into_response(),
+        Ok(cursor) => {
+            let body = Body::from_stream(chunks(cursor, permit.map(|Extension(permit)| permit)));
+            (headers, body).into_response()
+        }
         Err(error) => refuse(&error),
     }
 }
@@ -83,10 +88,14 @@ fn write(chunk: &mut String, message: &ServerMessage) {
 }
 
 /// The stream's body: each chunk holds every message ready when it is
-/// written, or a keep-alive comment after a quiet spell.
-fn chunks(cursor: Cursor) -> impl Stream<Item = Result<Bytes, Infallible>> {
-    let start = (cursor, String::from(RETRY));
-    stream::unfold(start, |(mut cursor, mut chunk)| async move {
+/// written, or a keep-alive comment after a quiet spell. It holds `permit`
+/// (the stream's place in the client's limits) for as long as it lives.
+fn chunks(
+    cursor: Cursor,
+    permit: Option<Arc<StreamPermit>>,
+) -> impl Stream<Item = Result<Bytes, Infallible>> {
+    let start = (cursor, String::from(RETRY), permit);
+    stream::unfold(start, |(mut cursor, mut chunk, permit)| async move {
         // `Cursor::next` is cancel-safe, so losing this race to the
         // keep-alive loses no message.
         tokio::select! {
@@ -100,6 +109,6 @@ fn chunks(cursor: Cursor) -> impl Stream<Item = Result<Bytes, Infallible>> {
             }
             () = tokio::time::sleep(KEEP_ALIVE) => chunk.push_str(":\n\n"),
         }
-        Some((Ok(Bytes::from(chunk)), (cursor, String::new())))
+        Some((Ok(Bytes::from(chunk)), (cursor, String::new(), permit)))
     })
 }

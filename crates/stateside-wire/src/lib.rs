@@ -12,6 +12,7 @@
 //! - `document`: the client's copy of the session document, and how a message
 //!   moves it.
 //! - `handler`: typed handler names, so a call cannot misspell one.
+//! - `link`: which URLs a redirect or download may go to, for both sides.
 //! - `state`: the trait every piece of session state implements.
 //! - `testing` (feature `testing`): a copy that checks every message is
 //!   exact, for tests, fuzzing and the load generator.
@@ -20,6 +21,7 @@
 
 mod document;
 mod handler;
+mod link;
 mod message;
 mod protocol;
 mod state;
@@ -28,6 +30,7 @@ pub mod testing;
 
 pub use document::{ApplyError, Document};
 pub use handler::HandlerId;
+pub use link::is_web_url;
 pub use message::{
     Action, ClientEvent, DEFAULT_MAX_PAYLOAD, Notice, NoticeKind, ServerMessage, Update,
 };

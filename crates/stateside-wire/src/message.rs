@@ -151,7 +151,7 @@ pub enum Action {
     },
     /// Navigates the page away.
     Redirect {
-        /// The URL to go to.
+        /// The URL to go to: `http(s)` or relative ([`is_web_url`](crate::is_web_url)).
         to: String,
     },
     /// Moves the keyboard focus to an element.
@@ -171,9 +171,9 @@ pub enum Action {
         /// The element's `id`.
         id: String,
     },
-    /// Downloads `url` (which may be a `data:` URL) as `filename`.
+    /// Downloads `url` as `filename`.
     Download {
-        /// What to download.
+        /// What to download: `http(s)` or relative ([`is_web_url`](crate::is_web_url)).
         url: String,
         /// The name to save it under.
         filename: String,
@@ -183,8 +183,10 @@ pub enum Action {
         /// The line written.
         message: String,
     },
-    /// Runs JavaScript in the page. Only server code can send it: clients
-    /// have no way to ask for an action, so this is not a remote eval.
+    /// Runs JavaScript in the page. Off unless the app turns it on
+    /// (`App::run_scripts` on the server), which also lets the page's
+    /// Content-Security-Policy allow `eval`. Only server code can send it:
+    /// clients have no way to ask for an action.
     RunScript {
         /// The script.
         code: String,

@@ -312,6 +312,17 @@ pub enum ProtocolError {
         /// The server's limit.
         limit: usize,
     },
+    /// This client address opened new sessions faster than the server
+    /// allows; retry in a moment.
+    RateLimited,
+    /// This client address holds as many streams as the server allows.
+    TooManyConnections {
+        /// The server's limit per address.
+        limit: usize,
+    },
+    /// The server holds as many streams as it takes; retry later, or
+    /// another instance may answer.
+    Overloaded,
     /// The server is shutting down; another instance may answer.
     ShuttingDown,
     /// The session store failed; the call may succeed later.
@@ -349,6 +360,14 @@ impl fmt::Display for ProtocolError {
                 f,
                 "this session already has {limit} open streams; close a tab of it and retry"
             ),
+            Self::RateLimited => {
+                f.write_str("too many new sessions from this address; retry in a moment")
+            }
+            Self::TooManyConnections { limit } => write!(
+                f,
+                "this address already has {limit} open connections; close some tabs and retry"
+            ),
+            Self::Overloaded => f.write_str("the server is at its connection limit; retry later"),
             Self::ShuttingDown => f.write_str("the server is shutting down"),
             Self::Store(why) => write!(f, "session store failed: {why}"),
             Self::Server(why) => write!(f, "server failed: {why}"),

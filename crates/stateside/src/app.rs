@@ -5,7 +5,11 @@
 //! malformed event is refused to its sender at once instead of failing
 //! later inside the queue.
 
-use std::{collections::HashMap, future::Future, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    future::Future,
+    sync::Arc,
+};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -57,6 +61,10 @@ pub struct App {
     handlers: HashMap<&'static str, Registered>,
     /// Run once whenever a session is restored (see [`App::on_restore`]).
     restore_hooks: Vec<ForegroundPreparer>,
+    /// Handlers only server code may chain to (see [`App::internal`]).
+    internal: HashSet<&'static str>,
+    /// Whether handlers may send `RunScript` (see [`App::run_scripts`]).
+    run_scripts: bool,
 }
 
 /// The name [`App::on_restore`] hooks run under, in logs and notices.
@@ -79,6 +87,36 @@ impl App {
     {
         self.insert(id.name(), Registered::Foreground(foreground(handler)));
         self
+    }
+
+    /// Registers a foreground handler that only server code can call: a
+    /// handler or task chains to it with `emit`. A client that names it
+    /// gets the same refusal as for a handler that does not exist, and its
+    /// session is untouched. For the steps of a chain, and whatever else
+    /// the page never calls.
+    pub fn internal<S, A, F, Fut>(mut self, id: HandlerId<A>, handler: F) -> Self
+    where
+        S: SessionState,
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(Cx<S>, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.internal.insert(id.name());
+        self.on(id, handler)
+    }
+
+    /// Lets handlers send `Action::RunScript`, which runs JavaScript in the
+    /// page. Off by default: the page's Content-Security-Policy then
+    /// forbids `eval` (the server's headers read [`runs_scripts`](Self::runs_scripts)),
+    /// so an injected script has one way fewer to run.
+    pub fn run_scripts(mut self) -> Self {
+        self.run_scripts = true;
+        self
+    }
+
+    /// Whether [`run_scripts`](Self::run_scripts) was called.
+    pub fn runs_scripts(&self) -> bool {
+        self.run_scripts
     }
 
     /// Registers a background handler: it starts at once, runs beside the
@@ -219,7 +257,17 @@ impl App {
         assert!(previous.is_none(), "handler `{name}` registered twice");
     }
 
+    /// Decodes a client's event. An [`internal`](Self::internal) handler
+    /// is unknown to clients.
     pub(crate) fn prepare(&self, handler: &str, args: Value) -> Result<Prepared, Error> {
+        if self.internal.contains(handler) {
+            return Err(Error::UnknownHandler(handler.to_owned()));
+        }
+        self.prepare_chained(handler, args)
+    }
+
+    /// Decodes an event that server code chained, or a restored task.
+    pub(crate) fn prepare_chained(&self, handler: &str, args: Value) -> Result<Prepared, Error> {
         let (&name, registered) = self
             .handlers
             .get_key_value(handler)
@@ -255,7 +303,7 @@ impl App {
             return Restored::Lost(None);
         };
         match &kind.after_restore {
-            AfterRestore::Restart => match self.prepare(name, args) {
+            AfterRestore::Restart => match self.prepare_chained(name, args) {
                 Ok(Prepared {
                     handler,
                     call: Call::Background(start),

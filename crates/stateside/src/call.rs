@@ -74,6 +74,8 @@ pub(crate) trait Host: Settle + Send + Sync {
     fn tasks(&self) -> Vec<TaskInfo>;
     fn cancel(&self, id: TaskId) -> bool;
     fn engine_stats(&self) -> EngineStats;
+    /// Whether the app lets handlers send `RunScript`.
+    fn runs_scripts(&self) -> bool;
 }
 
 /// A chained event from a handler or task, decoded like a client's.

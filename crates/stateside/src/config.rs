@@ -65,6 +65,24 @@ pub struct Config {
     /// a notice naming the handler. 1 MiB is far more than a page shows,
     /// and bounds what one tab costs in memory, in saves and in snapshots.
     pub max_state_bytes: usize,
+    /// New sessions one client address may open per second, on average,
+    /// and in a burst: every `open` and socket hello may create one, and
+    /// each costs memory until it expires. A page load opens one; 50 at
+    /// once covers an office behind one NAT reopening its tabs after a
+    /// restart.
+    pub opens_per_second_per_ip: u32,
+    /// See [`opens_per_second_per_ip`](Self::opens_per_second_per_ip).
+    pub open_burst_per_ip: u32,
+    /// Streams (sockets and SSE streams) one client address may hold.
+    pub max_streams_per_ip: usize,
+    /// Streams the process holds in all; beyond it new ones are refused
+    /// (503) rather than run the process out of memory or descriptors.
+    pub max_connections: usize,
+    /// Proxies whose `X-Forwarded-For` is believed: the client's address
+    /// is then the nearest one in it that is not a trusted proxy. Anyone
+    /// else's header is ignored, so a client cannot choose the address its
+    /// limits are counted under.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The largest request body, or socket message, a transport accepts, in
     /// bytes (and so the largest event).
     pub max_payload: usize,
@@ -95,6 +113,11 @@ impl Default for Config {
             unwatched_task_timeout: Duration::from_secs(600),
             keepalive: Duration::from_secs(5),
             max_state_bytes: 1 << 20,
+            opens_per_second_per_ip: 10,
+            open_burst_per_ip: 50,
+            max_streams_per_ip: 64,
+            max_connections: 50_000,
+            trusted_proxies: Vec::new(),
             max_payload: stateside_wire::DEFAULT_MAX_PAYLOAD,
             public_origins: Vec::new(),
         }

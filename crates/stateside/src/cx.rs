@@ -10,6 +10,7 @@ use serde::Serialize;
 use stateside_wire::{Action, HandlerId};
 
 use crate::{
+    action::ActionRefused,
     call::{Call, CxCore, chained},
     census::EngineStats,
     error::Error,
@@ -87,8 +88,15 @@ impl<S: SessionState> Cx<S> {
     }
 
     /// A client-side effect, sent with this handler's next update.
-    pub fn action(&mut self, action: Action) {
-        self.core.section().action(action);
+    ///
+    /// # Errors
+    ///
+    /// A `Redirect` or `Download` to a URL that is not `http(s)` or
+    /// relative, or a `RunScript` in an app that did not turn scripts on
+    /// ([`App::run_scripts`](crate::App::run_scripts)).
+    pub fn action(&mut self, action: Action) -> Result<(), ActionRefused> {
+        let scripts = self.core.host.runs_scripts();
+        self.core.section().action(action, scripts)
     }
 
     /// The background tasks running in this session.

@@ -12,12 +12,16 @@
 //!
 //! - `config`, `error`, `token`, `task_id`, `mutex`: settings, refusals,
 //!   session tokens, task ids, and the one way to take a std mutex.
+//! - `incident`: a failure as the browser sees it (a generic message and
+//!   an error id) and as the log has it ([`incident`]).
 //! - [`transport`]: what only a transport needs: wire messages,
 //!   [`Submitted`](transport::Submitted), [`Subscription`](transport::Subscription).
 //! - `census`: engine-wide counts that sessions keep, and [`EngineStats`].
+//! - `budget`: byte sizes, for the per-session byte budgets.
 //! - `state_map`: a session's states, with cheap commit and rollback.
 //! - `sequencer`: exactly-once, in-order delivery of client events.
 //! - `lock`: the fair session lock shared by handlers, tasks and readers.
+//! - `action`: which client actions a handler may send ([`ActionRefused`]).
 //! - `section`: a lock section, the part [`Cx`] and [`Guard`] share.
 //! - `call`: the contract between a session and handler code (`Host`).
 //! - `cx`, `task`: the handler API, [`Cx`], [`Task`] and [`Guard`].
@@ -32,7 +36,9 @@
 
 #![warn(missing_docs)]
 
+mod action;
 mod app;
+mod budget;
 mod call;
 mod census;
 #[cfg(feature = "redis")]
@@ -41,6 +47,7 @@ mod config;
 mod cx;
 mod engine;
 mod error;
+mod incident;
 mod lock;
 mod mutex;
 mod outbox;
@@ -55,6 +62,7 @@ mod task_id;
 mod token;
 pub mod transport;
 
+pub use action::ActionRefused;
 pub use app::App;
 pub use census::EngineStats;
 #[cfg(feature = "redis")]
@@ -63,6 +71,7 @@ pub use config::Config;
 pub use cx::Cx;
 pub use engine::Engine;
 pub use error::Error;
+pub use incident::incident;
 pub use session::SessionHandle;
 pub use state_map::{SessionState, StateMap};
 #[cfg(feature = "file")]

@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicBool;
 use stateside_wire::{Action, Notice};
 
 use crate::{
+    action::{ActionRefused, vet},
     lock::Held,
     state_map::{SessionState, StateMap},
 };
@@ -70,8 +71,12 @@ impl Section {
         self.states.existing::<S>()
     }
 
-    pub(crate) fn action(&mut self, action: Action) {
+    /// Collects a client action, if an app that does (or does not) run
+    /// scripts may send it.
+    pub(crate) fn action(&mut self, action: Action, scripts: bool) -> Result<(), ActionRefused> {
+        vet(&action, scripts)?;
         self.actions.push(action);
+        Ok(())
     }
 
     /// Ends the section so far, keeping the lock: publishes its changes and

@@ -38,6 +38,7 @@ use serde::Serialize;
 use stateside_wire::{Action, HandlerId};
 
 use crate::{
+    action::ActionRefused,
     call::{TaskCore, chained},
     census::EngineStats,
     error::Error,
@@ -169,8 +170,13 @@ impl<S: SessionState> Guard<'_, S> {
     }
 
     /// A client-side effect, sent when the guard is released or flushed.
-    pub fn action(&mut self, action: Action) {
-        self.section().action(action);
+    ///
+    /// # Errors
+    ///
+    /// As [`Cx::action`](crate::Cx::action)'s.
+    pub fn action(&mut self, action: Action) -> Result<(), ActionRefused> {
+        let scripts = self.task.host.runs_scripts();
+        self.section().action(action, scripts)
     }
 
     fn section(&mut self) -> &mut Section {

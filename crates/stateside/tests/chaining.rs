@@ -67,7 +67,7 @@ async fn event_nested_2(mut cx: Cx<Chain>, (): ()) -> Out {
     yield_event(&mut cx, EVENT_NESTED_3, &())?;
     cx.action(Action::ConsoleLog {
         message: "event_nested_2".to_owned(),
-    });
+    })?;
     cx.flush();
     yield_event(&mut cx, EVENT_ARG, &"nested_2".to_owned())
 }
@@ -84,7 +84,7 @@ async fn click_return_events(mut cx: Cx<Chain>, (): ()) -> Out {
     cx.emit(EVENT_ARG, &"7".to_owned())?;
     cx.action(Action::ConsoleLog {
         message: "click_return_events".to_owned(),
-    });
+    })?;
     cx.emit(EVENT_ARG, &"8".to_owned())?;
     cx.emit(EVENT_ARG, &"9".to_owned())?;
     Ok(())
@@ -96,7 +96,7 @@ async fn click_yield_chain(mut cx: Cx<Chain>, (): ()) -> Out {
     push(&mut cx, "click_yield_chain:1");
     cx.action(Action::ConsoleLog {
         message: "click_yield_chain".to_owned(),
-    });
+    })?;
     cx.flush();
     yield_event(&mut cx, EVENT_ARG, &"11".to_owned())?;
     push(&mut cx, "click_yield_chain:2");

@@ -29,7 +29,7 @@ async fn fail_in_foreground(mut cx: Cx<Counter>, panic: bool) -> anyhow::Result<
     cx.count += 10;
     cx.action(Action::Toast {
         message: "never sent".to_owned(),
-    });
+    })?;
     failure(panic)
 }
 
@@ -66,9 +66,11 @@ async fn update_or_not(mut task: Task<Counter>, (): ()) -> anyhow::Result<()> {
     let failed: Result<(), &str> = task
         .update(|counter| {
             counter.count += 100;
-            counter.action(Action::Toast {
-                message: "never sent".to_owned(),
-            });
+            counter
+                .action(Action::Toast {
+                    message: "never sent".to_owned(),
+                })
+                .unwrap();
             Err("not this time")
         })
         .await;
@@ -115,13 +117,22 @@ async fn foreground_failure(panic: bool) {
     let notices = client.notices();
     assert_eq!(notices.len(), 1);
     assert_eq!(notices[0].handler, "fail_in_foreground");
-    let expected = if panic { "panicked: boom" } else { "no luck" };
-    assert_eq!(notices[0].message, expected);
     assert_eq!(toasts(&client), 0, "the failed part's toast is dropped");
     assert_eq!(client.document().acked(), 2);
+    // The client gets a generic message with an error id; the log has the
+    // error itself under the same id.
+    let id = notices[0].message.strip_prefix("error ").expect("generic");
     let errors = logs.lines_with("handler failed");
     assert_eq!(errors.len(), 1, "{}", logs.text());
     assert!(errors[0].contains("fail_in_foreground"));
+    assert!(
+        errors[0].contains(&format!("error_id={id}")),
+        "{}",
+        errors[0]
+    );
+    let expected = if panic { "panicked: boom" } else { "no luck" };
+    assert!(errors[0].contains(expected), "{}", errors[0]);
+    assert!(!notices[0].message.contains(expected));
 }
 
 #[tokio::test(start_paused = true)]

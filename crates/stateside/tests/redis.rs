@@ -70,7 +70,7 @@ async fn stored_counter(redis: &RedisServer, token: &SessionToken) -> Counter {
     let client = redis::Client::open(redis.url()).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
     let bytes: Vec<u8> = redis::cmd("GET")
-        .arg(format!("stateside:{{{token}}}:record"))
+        .arg(RedisStore::key(token, "record"))
         .query_async(&mut connection)
         .await
         .unwrap();
@@ -379,7 +379,7 @@ async fn a_stale_owner_leaves_the_inbox_to_the_new_one() {
     // Another instance takes the session over (A was paused, say), and a
     // follower forwards an event to it, as `FORWARD` does.
     let mut connection = redis.connection().await;
-    let key = |part: &str| format!("stateside:{{{token}}}:{part}");
+    let key = |part: &str| RedisStore::key(&token, part);
     let event = serde_json::to_vec(&event(INCREMENT, (), 2)).unwrap();
     let () = redis::pipe()
         .cmd("SET")
@@ -475,4 +475,61 @@ async fn an_owner_that_could_not_subscribe_while_redis_was_down_still_hears_its_
     )
     .await
     .expect("the owner drained what B forwarded");
+}
+
+/// Issue 14: a flood sent through a follower is pushed back to its client
+/// as on the owner, and Redis never holds more of it than the owner's queue
+/// limit; everything taken is applied once the owner catches up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_through_a_follower_is_busy_at_the_owners_queue_limit() {
+    const LIMIT: usize = 8;
+    let redis = RedisServer::start();
+    let instance = || {
+        let url = redis.url();
+        async move {
+            let store = RedisStore::connect(&url).await.unwrap();
+            let config = stateside::Config {
+                queue_limit: LIMIT,
+                ..config()
+            };
+            Engine::with_redis(app(), config, store)
+        }
+    };
+    let (owner, follower) = (instance().await, instance().await);
+    let mut tab = Client::connect(owner.open().unwrap());
+    let followed = join(&follower, &tab.session.token()).await;
+    // The owner is busy for a second: the flood piles up behind it.
+    followed
+        .submit(event(SLOW_RECORD, ("slow".to_owned(), 1000), 1))
+        .unwrap();
+    let mut taken = 0;
+    let refused = loop {
+        match followed.submit(event(INCREMENT, (), taken + 2)) {
+            Ok(_) => taken += 1,
+            Err(error) => break error,
+        }
+        assert!(taken < 10 * LIMIT as u64, "the follower never pushed back");
+    };
+    assert!(
+        matches!(refused, stateside::Error::Busy { .. }),
+        "{refused}"
+    );
+    assert!(!followed.has_room());
+
+    let mut connection = redis.connection().await;
+    let inboxes: Vec<String> = redis::cmd("KEYS")
+        .arg("stateside:*:inbox")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    for inbox in inboxes {
+        let held: usize = redis::cmd("LLEN")
+            .arg(&inbox)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        assert!(held <= LIMIT, "{inbox} holds {held}");
+    }
+    let counter = tab.until(|c: &Counter| c.count as u64 == taken).await;
+    assert_eq!(counter.log, ["start:slow", "end:slow"]);
 }

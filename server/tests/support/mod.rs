@@ -9,6 +9,7 @@ pub mod socket;
 use std::{
     net::TcpListener,
     ops::Deref,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::Duration,
 };
@@ -38,34 +39,65 @@ pub struct Instance {
     child: Child,
     port: u16,
     args: Vec<String>,
+    /// Extra environment, and where its log (stdout) goes, if kept.
+    env: Vec<(String, String)>,
+    log: Option<PathBuf>,
     pub address: Address,
 }
 
 impl Instance {
     pub async fn start(args: &[&str]) -> Self {
+        Self::start_logged(args, &[], None).await
+    }
+
+    /// Like [`start`](Self::start), with `env` set, and its log (stdout)
+    /// appended to `log` if given.
+    pub async fn start_logged(args: &[&str], env: &[(&str, &str)], log: Option<&Path>) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
-        let instance = Self {
-            child: Self::spawn(port, &args),
+        let owned = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect()
+        };
+        let mut instance = Self {
+            child: Command::new("true").spawn().unwrap(),
             port,
-            args,
+            args: args.iter().map(|arg| arg.to_string()).collect(),
+            env: owned(env),
+            log: log.map(Path::to_path_buf),
             address: Address {
                 base: format!("http://127.0.0.1:{port}"),
             },
         };
+        instance.child = instance.spawn();
         instance.answering().await;
         instance
     }
 
-    fn spawn(port: u16, args: &[String]) -> Child {
+    fn spawn(&self) -> Child {
+        let stdout = match &self.log {
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .expect("the log file opens"),
+            ),
+            None => Stdio::null(),
+        };
         Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(args)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
+            .args(&self.args)
+            // The tests drive the server through the benchmark's handlers;
+            // a test's own `env` may turn them off.
+            .env("STATESIDE_BENCH_HANDLERS", "true")
+            .envs(self.env.iter().cloned())
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", self.port))
+            .stdout(stdout)
             .spawn()
             .expect("the server binary starts")
     }
@@ -106,11 +138,16 @@ impl Instance {
 
     /// Sends SIGTERM, and goes on.
     pub fn signal_terminate(&self) {
-        let terminated = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+        self.signal("TERM");
+    }
+
+    /// Sends the signal `name` ("TERM", "STOP", "CONT") to the process.
+    pub fn signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
             .expect("kill runs");
-        assert!(terminated.success());
+        assert!(sent.success(), "kill -{name} failed");
     }
 
     /// Waits until the process has exited.
@@ -128,7 +165,7 @@ impl Instance {
     /// gone (killed or not).
     pub async fn restart(&mut self) {
         self.kill();
-        self.child = Self::spawn(self.port, &self.args);
+        self.child = self.spawn();
         self.answering().await;
     }
 }

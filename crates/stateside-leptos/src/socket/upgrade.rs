@@ -9,6 +9,8 @@
 //! the engine's `max_payload`, as a POST body is, instead of tungstenite's
 //! 64 MiB.
 
+use std::sync::Arc;
+
 use axum::{
     extract::{FromRequest, Request, State, ws::WebSocketUpgrade},
     middleware::Next,
@@ -18,6 +20,7 @@ use stateside::Engine;
 use stateside_wire::SOCKET_PATH;
 
 use super::connection;
+use crate::admission::StreamPermit;
 
 /// What tungstenite reserves to read into. A tab's messages are small
 /// batches of events; a larger one is read in several steps, not refused.
@@ -29,6 +32,8 @@ pub(crate) async fn socket(State(engine): State<Engine>, request: Request, next:
     if request.uri().path() != SOCKET_PATH {
         return next.run(request).await;
     }
+    // Counted against the client's limits while the socket lives.
+    let permit = request.extensions().get::<Arc<StreamPermit>>().cloned();
     let upgrade = match WebSocketUpgrade::from_request(request, &()).await {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
@@ -39,5 +44,8 @@ pub(crate) async fn socket(State(engine): State<Engine>, request: Request, next:
         .write_buffer_size(0)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| connection::run(socket, engine))
+        .on_upgrade(move |socket| async move {
+            connection::run(socket, engine).await;
+            drop(permit);
+        })
 }

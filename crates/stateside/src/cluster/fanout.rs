@@ -1,6 +1,6 @@
 //! Updates from owners to the tabs connected to other instances.
 //!
-//! A follower subscribes to `stateside:{token}:updates`, where the owner's
+//! A follower subscribes to `stateside:{digest}:updates`, where the owner's
 //! fenced save publishes each batch of messages. One router task reads
 //! every message this process receives and hands it to the follower's
 //! outbox, which relays it to its streams with the owner's version numbers,
@@ -46,7 +46,7 @@ impl RedisStore {
         let [Value::BulkString(channel), Value::BulkString(payload)] = push.data.as_slice() else {
             return;
         };
-        let Some((token, part)) = parse_channel(channel) else {
+        let Some((token, part)) = self.names.channel(channel) else {
             return;
         };
         match part {
@@ -75,6 +75,7 @@ impl RedisStore {
     /// then catches up with the record, so nothing falls between the two.
     pub(super) async fn follow(self: &Arc<Self>, token: SessionToken, session: &SessionHandle) {
         lock(&self.followed).insert(token, session.downgrade());
+        self.names.learn(token);
         self.subscribe(key(&token, "updates")).await;
         self.resync(token, session.clone());
     }
@@ -118,11 +119,4 @@ impl RedisStore {
             tracing::warn!(%error, channel, "unsubscribing failed");
         }
     }
-}
-
-/// `stateside:{token}:part` back into its token and part.
-fn parse_channel(channel: &[u8]) -> Option<(SessionToken, &str)> {
-    let channel = std::str::from_utf8(channel).ok()?;
-    let (token, part) = channel.strip_prefix("stateside:{")?.split_once("}:")?;
-    Some((token.parse().ok()?, part))
 }

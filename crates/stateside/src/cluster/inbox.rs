@@ -1,8 +1,8 @@
 //! Events (and task cancels) that reach an instance which does not own
 //! their session.
 //!
-//! The follower appends them to `stateside:{token}:inbox` and publishes a
-//! wake-up on `stateside:{token}:wake`, both in one script call per batch.
+//! The follower appends them to `stateside:{digest}:inbox` and publishes a
+//! wake-up on `stateside:{digest}:wake`, both in one script call per batch.
 //! The owner drains the inbox in order into the session's usual sequencer,
 //! so an event that arrives twice, through two instances or a retry, is
 //! still applied once. It pops under its fence, like every write: a stale
@@ -27,6 +27,14 @@ use crate::{
 /// The most events taken from an inbox in one round trip.
 const DRAIN_BATCH: usize = 256;
 
+/// The most events a follower pushes in one script call: far below what
+/// Lua's `unpack` takes (about 8,000 values).
+const FORWARD_BATCH: usize = 1000;
+
+/// How long a follower waits before it tries again to forward to an inbox
+/// that was full.
+const INBOX_FULL_PAUSE: Duration = Duration::from_millis(20);
+
 /// What a follower hands its owner, as the inbox holds it.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -36,33 +44,57 @@ enum Forwarded {
 }
 
 /// A follower's way to the owner. What it is given leaves in that order.
+///
+/// Bounded twice, like the owner's own queue: by its channel here, and by
+/// the inbox in Redis, which the forwarding script keeps within the owner's
+/// queue limit. A full inbox stops the forwarding task, the channel fills,
+/// and the follower answers `Busy`, so a flood through a follower is pushed
+/// back to its client as on the owner.
 pub(super) struct Forwarder {
-    queue: mpsc::UnboundedSender<Forwarded>,
+    queue: mpsc::Sender<Forwarded>,
 }
 
 impl Forward for Forwarder {
-    fn send(&self, event: ClientEvent) {
-        // The sending task lives as long as this sender.
-        let _ = self.queue.send(Forwarded::Event(event));
+    fn send(&self, event: ClientEvent) -> Result<(), Error> {
+        self.queue
+            .try_send(Forwarded::Event(event))
+            .map_err(|_| Error::Busy {
+                waiting: self.queue.max_capacity(),
+            })
+    }
+
+    fn has_room(&self) -> bool {
+        self.queue.capacity() > 0
     }
 
     fn cancel(&self, task: TaskId) {
-        let _ = self.queue.send(Forwarded::Cancel(task));
+        if let Err(mpsc::error::TrySendError::Full(cancel)) =
+            self.queue.try_send(Forwarded::Cancel(task))
+        {
+            // A cancel is never refused: it waits for room behind the
+            // events before it.
+            let queue = self.queue.clone();
+            tokio::spawn(async move { queue.send(cancel).await });
+        }
     }
 }
 
 impl RedisStore {
     /// A forwarder for `token`: a task that pushes what it is given to the
     /// inbox, and pokes the lease keeper when nobody owns the session.
-    pub(super) fn forwarder(self: &Arc<Self>, token: SessionToken) -> Forwarder {
-        let (sender, mut queue) = mpsc::unbounded_channel::<Forwarded>();
+    /// `limit` is the owner's queue limit, which bounds both the channel
+    /// and the inbox.
+    pub(super) fn forwarder(self: &Arc<Self>, token: SessionToken, limit: usize) -> Forwarder {
+        let (sender, mut queue) = mpsc::channel::<Forwarded>(limit.max(1));
         let redis = Arc::downgrade(self);
         let mut commands = self.commands.clone();
         let ttl = Self::millis(self.record_ttl);
         tokio::spawn(async move {
             while let Some(first) = queue.recv().await {
                 let mut batch = vec![first];
-                while let Ok(more) = queue.try_recv() {
+                while batch.len() < FORWARD_BATCH
+                    && let Ok(more) = queue.try_recv()
+                {
                     batch.push(more);
                 }
                 let mut invocation = scripts::FORWARD.prepare_invoke();
@@ -70,15 +102,17 @@ impl RedisStore {
                     .key(key(&token, "inbox"))
                     .key(key(&token, "owner"))
                     .arg(key(&token, "wake"))
-                    .arg(ttl);
+                    .arg(ttl)
+                    .arg(limit);
                 for forwarded in &batch {
                     invocation.arg(serde_json::to_vec(forwarded).expect("an event serialises"));
                 }
                 // Retried until Redis takes it: a lost event would stall
                 // the session's sequence until the client resends.
                 let owned = loop {
-                    match invocation.invoke_async::<bool>(&mut commands).await {
-                        Ok(owned) => break owned,
+                    match invocation.invoke_async::<i64>(&mut commands).await {
+                        Ok(-1) => tokio::time::sleep(INBOX_FULL_PAUSE).await,
+                        Ok(owned) => break owned == 1,
                         Err(error) => {
                             tracing::warn!(%error, "forwarding events failed; retrying");
                             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -2,7 +2,7 @@
 //! runs, giving one up, and the periodic renewal that also tells the engine
 //! what changed hands.
 
-use std::sync::Arc;
+use std::{collections::HashSet, sync::Arc};
 
 use stateside_wire::ServerMessage;
 use tokio::sync::{Notify, OnceCell};
@@ -53,6 +53,7 @@ impl RedisStore {
             lost: false,
         };
         lock(&self.owned).insert(token, lease);
+        self.names.learn(token);
         self.drain(token, wake, session.downgrade());
     }
 
@@ -67,6 +68,7 @@ impl RedisStore {
     /// followed sessions whose owner is gone in one `MGET`.
     pub(super) async fn renew(&self) -> Result<Renewal, StoreError> {
         let mut renewal = Renewal::default();
+        self.forget_names();
         let mut held = Vec::new();
         for (token, lease) in lock(&self.owned).iter() {
             match lease.fence.get() {
@@ -186,6 +188,14 @@ impl RedisStore {
             lease.lost = true;
         }
         self.keeper.notify_one();
+    }
+
+    /// Forgets the channel names of sessions neither owned nor followed
+    /// here any more: their messages are no longer this process's concern.
+    fn forget_names(&self) {
+        let mut keep: HashSet<SessionToken> = lock(&self.owned).keys().copied().collect();
+        keep.extend(lock(&self.followed).keys().copied());
+        self.names.keep_only(&keep);
     }
 
     /// Lets go of a session: gives its lease up, telling the followers,

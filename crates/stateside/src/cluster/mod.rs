@@ -10,8 +10,9 @@
 //! rather than to load them.
 //!
 //! **One owner per session, with a fenced lease.** The instance that runs a
-//! session holds `stateside:{token}:owner = <instance>:<fence>` with an
-//! expiry, where `fence` comes from `INCR stateside:{token}:fence`. It runs
+//! session holds `stateside:{digest}:owner = <instance>:<fence>` with an
+//! expiry, where `fence` comes from `INCR stateside:{digest}:fence`, and
+//! `digest` is a hash of the session's token, never the token ([`keys`]). It runs
 //! the session's actor, queue and tasks locally behind the usual fair lock,
 //! so a lock section costs no round trip; the persister saves batches with
 //! a script that writes the record and publishes the updates only while the
@@ -37,6 +38,7 @@
 mod fanout;
 mod inbox;
 mod join;
+mod keys;
 mod lease;
 mod record;
 mod scripts;
@@ -56,6 +58,7 @@ use stateside_wire::ServerMessage;
 use tokio::sync::{Notify, OnceCell, mpsc};
 
 use crate::{session::WeakSession, store::StoreError, token::SessionToken};
+use keys::key;
 
 /// A connection to Redis for one server process: a command connection, a
 /// separate subscriber connection, and what this process owns and follows.
@@ -75,6 +78,9 @@ pub struct RedisStore {
     record_ttl: Duration,
     owned: Mutex<HashMap<SessionToken, Lease>>,
     followed: Mutex<HashMap<SessionToken, WeakSession>>,
+    /// The tokens of the sessions owned or followed here, by the digest
+    /// their channels are named with.
+    names: keys::Names,
     /// One join at a time in this process, so that two requests for one
     /// session cannot both join it (the second would follow the first).
     joining: tokio::sync::Mutex<()>,
@@ -95,7 +101,7 @@ struct Lease {
     lost: bool,
 }
 
-/// What an owner publishes on `stateside:{token}:updates`. Generic so the
+/// What an owner publishes on `stateside:{digest}:updates`. Generic so the
 /// save can borrow the messages it publishes.
 #[derive(Serialize, Deserialize)]
 enum Broadcast<Message = ServerMessage> {
@@ -109,9 +115,18 @@ enum Broadcast<Message = ServerMessage> {
 }
 
 impl RedisStore {
-    /// Connects to `url` (`redis://host:port[/db]`).
+    /// Connects to `url`: `redis://[user:password@]host:port[/db]` (with
+    /// a user and password for Redis ACLs, or `:password@` for
+    /// `requirepass`). A wrong address or password fails here, at once.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(StoreError::new)?;
+        // One plain connection first: the managers below retry a refused
+        // login for ever, where a misconfigured server should stop and say
+        // Redis's own answer ("WRONGPASS ...").
+        client
+            .get_multiplexed_async_connection()
+            .await
+            .map_err(StoreError::new)?;
         let mut info = client.get_connection_info().clone();
         // Pub/sub on a multiplexed, self-healing connection needs RESP3.
         info.redis.protocol = ProtocolVersion::RESP3;
@@ -140,6 +155,7 @@ impl RedisStore {
             record_ttl: Duration::from_secs(3600),
             owned: Mutex::default(),
             followed: Mutex::default(),
+            names: keys::Names::default(),
             joining: tokio::sync::Mutex::new(()),
             keeper: Notify::new(),
         })
@@ -157,6 +173,14 @@ impl RedisStore {
         self.record_ttl = ttl;
     }
 
+    /// The name of a session's Redis key or channel `part` (`record`,
+    /// `owner`, `fence`, `inbox`, `updates`, `wake`), for an operator or a
+    /// test that looks at Redis: it names the session by a digest of its
+    /// token, never the token.
+    pub fn key(token: &SessionToken, part: &str) -> String {
+        key(token, part)
+    }
+
     fn owner_value(&self, fence: u64) -> String {
         format!("{}:{fence}", self.instance)
     }
@@ -164,10 +188,4 @@ impl RedisStore {
     fn millis(duration: Duration) -> u64 {
         duration.as_millis().max(1) as u64
     }
-}
-
-/// `stateside:{token}:part`. The braces make the token Redis Cluster's hash
-/// tag, so one session's keys share a slot and its scripts stay legal there.
-fn key(token: &SessionToken, part: &str) -> String {
-    format!("stateside:{{{token}}}:{part}")
 }

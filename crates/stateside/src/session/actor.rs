@@ -140,7 +140,11 @@ pub(super) fn failure_notice(
         Ok(Err(error)) => format!("{error:#}"),
         Err(panic) => panic_message(&*panic),
     };
-    tracing::error!(handler, %message, "handler failed; its changes were rolled back");
+    // The browser gets an error id, the log the whole chain under it.
+    let message = crate::incident(
+        handler,
+        format!("handler failed; its changes were rolled back: {message}"),
+    );
     Some(Notice::failed(handler, message))
 }
 

@@ -28,7 +28,7 @@ impl Host for SessionHandle {
     }
 
     fn prepare(&self, handler: &str, args: Value) -> Result<Prepared, Error> {
-        self.inner.shared.app.prepare(handler, args)
+        self.inner.shared.app.prepare_chained(handler, args)
     }
 
     fn start(&self, handler: &'static str, start: TaskStart) -> Result<TaskId, Error> {
@@ -49,5 +49,9 @@ impl Host for SessionHandle {
 
     fn engine_stats(&self) -> EngineStats {
         self.inner.shared.census.stats()
+    }
+
+    fn runs_scripts(&self) -> bool {
+        self.inner.shared.app.runs_scripts()
     }
 }

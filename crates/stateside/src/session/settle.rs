@@ -11,7 +11,7 @@ use stateside_wire::Notice;
 use super::inner::SessionInner;
 use crate::{
     section::Outcome,
-    state_map::StateMap,
+    state_map::{CommitError, StateMap},
     store::persister::{Dirty, Persistable},
 };
 
@@ -31,14 +31,20 @@ impl SessionInner {
             states.rollback();
             Vec::new()
         } else {
-            states.commit(&mut outbox.document).unwrap_or_else(|error| {
-                states.rollback();
-                failure = Some(Notice::failed(
-                    outcome.handler,
-                    format!("state does not serialise: {error}"),
-                ));
-                Vec::new()
-            })
+            let limit = self.shared.config.max_state_bytes;
+            states
+                .commit(&mut outbox.document, limit)
+                .unwrap_or_else(|error| {
+                    states.rollback();
+                    let message = match error {
+                        // The app's bug: details for the log only.
+                        CommitError::Serialise(_) => crate::incident(outcome.handler, error),
+                        // The user's doing, and theirs to know.
+                        CommitError::TooLarge { .. } => error.to_string(),
+                    };
+                    failure = Some(Notice::failed(outcome.handler, message));
+                    Vec::new()
+                })
         };
         let published = failure.is_none() && !outcome.discard && !cancelled;
         let actions = if published {

@@ -118,7 +118,7 @@ impl Client {
     /// Reconnects with the document a client kept, as after a dropped
     /// connection: the server sends what was missed.
     pub fn resume(session: SessionHandle, document: Document, since: Option<u64>) -> Self {
-        let subscription = session.subscribe(since);
+        let subscription = session.subscribe(since).expect("a stream under the limit");
         let mut client = Self {
             next_seq: session.next_seq(),
             session,

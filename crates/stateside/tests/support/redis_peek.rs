@@ -21,7 +21,7 @@ impl RedisServer {
         tokio::time::timeout(Duration::from_secs(30), async {
             loop {
                 let owner: Option<String> = redis::cmd("GET")
-                    .arg(format!("stateside:{{{token}}}:owner"))
+                    .arg(stateside::RedisStore::key(token, "owner"))
                     .query_async(&mut connection)
                     .await
                     .unwrap();

@@ -14,6 +14,8 @@ pub struct RedisServer {
     child: Option<Child>,
     /// With an append-only file, so that a restart keeps the data.
     durable: bool,
+    /// More `redis-server` arguments, e.g. ACL users.
+    extra: Vec<String>,
 }
 
 impl RedisServer {
@@ -28,20 +30,33 @@ impl RedisServer {
         Self::launched(true)
     }
 
+    /// With more `redis-server` arguments, e.g. `["--user", "app on >pw ~* &* +@all"]`.
+    pub fn start_with(extra: &[&str]) -> Self {
+        let mut server = Self::unlaunched(false);
+        server.extra = extra.iter().map(|arg| arg.to_string()).collect();
+        server.launch();
+        server
+    }
+
     fn launched(durable: bool) -> Self {
+        let mut server = Self::unlaunched(durable);
+        server.launch();
+        server
+    }
+
+    fn unlaunched(durable: bool) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let mut server = Self {
+        Self {
             port,
             dir: tempfile::tempdir().unwrap(),
             child: None,
             durable,
-        };
-        server.launch();
-        server
+            extra: Vec::new(),
+        }
     }
 
     pub fn url(&self) -> String {
@@ -63,6 +78,7 @@ impl RedisServer {
             .arg(if self.durable { "yes" } else { "no" })
             .arg("--dir")
             .arg(self.dir.path())
+            .args(&self.extra)
             .stdout(Stdio::null())
             .spawn()
             .unwrap_or_else(|error| {
