@@ -33,15 +33,25 @@ test: setup
 	scripts/e2e.sh
 	$(MAKE) bench-smoke
 
-# Chaos (scripts/chaos.sh, server/tests/chaos.rs): kill -9 the server under
-# the file store and Redis under the Redis store mid-burst; every acked event
-# must be kept and the clients must resume. About ten seconds and steady, so
-# `make test` runs it too; `make chaos` runs it alone.
+# Chaos (scripts/chaos.sh, server/tests/chaos/): two servers on one Redis
+# and one on the file store, browser-like tabs, and a seeded schedule of
+# faults (kill -9 of a server, SIGSTOP past its lease, kill -9 of Redis, a
+# dropped connection, a graceful restart); then every acked event must be
+# applied once, every copy equal the server's, versions monotonic, no task
+# run twice. `make chaos` runs one seed (SEED=<n>, or a random one; under a
+# minute and steady, so `make test` runs it too); a failing seed replays
+# with SEED=<n> make chaos. `make chaos-long` runs seeds SEED, SEED+1, ...
+# for MINUTES and prints each seed's line and the totals.
 # Fuzzing (scripts/fuzz.sh, fuzz/README.md): each target for FUZZ_SECONDS.
-.PHONY: chaos fuzz
+.PHONY: chaos chaos-long fuzz
+
+MINUTES ?= 30
 
 chaos: setup
-	scripts/chaos.sh
+	SEED=$(SEED) MINUTES= scripts/chaos.sh
+
+chaos-long: setup
+	SEED=$(SEED) MINUTES=$(MINUTES) scripts/chaos.sh
 
 fuzz:
 	scripts/fuzz.sh
