@@ -23,6 +23,7 @@ use futures::{Stream, stream};
 use serde::Deserialize;
 use stateside::Engine;
 use stateside_wire::ServerMessage;
+use tokio::sync::mpsc;
 
 use crate::{
     admission::StreamPermit,
@@ -38,6 +39,11 @@ const RETRY: &str = "retry: 500\n\n";
 
 /// A comment line this often keeps proxies from closing an idle stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// How long a chunk may wait for the connection to take it before the
+/// stream is taken for stalled (see [`chunks`]): two keep-alive periods,
+/// as a live tab reads at least that often.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The query of a [`STREAM_PATH`](stateside_wire::STREAM_PATH) request.
 #[derive(Deserialize)]
@@ -88,27 +94,44 @@ fn write(chunk: &mut String, message: &ServerMessage) {
 }
 
 /// The stream's body: each chunk holds every message ready when it is
-/// written, or a keep-alive comment after a quiet spell. It holds `permit`
-/// (the stream's place in the client's limits) for as long as it lives.
+/// written, or a keep-alive comment after a quiet spell.
+///
+/// A task writes the chunks into a channel of one, which the body reads as
+/// the connection takes them. A tab that stops reading (its window closed,
+/// while its TCP connection stays up) leaves a chunk untaken: after
+/// `WRITE_TIMEOUT` the task gives up and the stream ends, with `permit`
+/// (its place in the client's limits), instead of holding both for as
+/// long as the peer cares to.
 fn chunks(
-    cursor: Cursor,
+    mut cursor: Cursor,
     permit: Option<Arc<StreamPermit>>,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> {
-    let start = (cursor, String::from(RETRY), permit);
-    stream::unfold(start, |(mut cursor, mut chunk, permit)| async move {
-        // `Cursor::next` is cancel-safe, so losing this race to the
-        // keep-alive loses no message.
-        tokio::select! {
-            message = cursor.next() => {
-                let message = message?;
-                write(&mut chunk, &message);
-                while chunk.len() < BATCH_BYTES {
-                    let Some(message) = cursor.ready() else { break };
+    let (sender, receiver) = mpsc::channel(1);
+    tokio::spawn(async move {
+        let _permit = permit;
+        let mut chunk = String::from(RETRY);
+        loop {
+            // `Cursor::next` is cancel-safe, so losing this race to the
+            // keep-alive loses no message.
+            tokio::select! {
+                message = cursor.next() => {
+                    let Some(message) = message else { return };
                     write(&mut chunk, &message);
+                    while chunk.len() < BATCH_BYTES {
+                        let Some(message) = cursor.ready() else { break };
+                        write(&mut chunk, &message);
+                    }
                 }
+                () = tokio::time::sleep(KEEP_ALIVE) => chunk.push_str(":\n\n"),
             }
-            () = tokio::time::sleep(KEEP_ALIVE) => chunk.push_str(":\n\n"),
+            let taken = sender.send_timeout(Bytes::from(std::mem::take(&mut chunk)), WRITE_TIMEOUT);
+            if taken.await.is_err() {
+                return;
+            }
         }
-        Some((Ok(Bytes::from(chunk)), (cursor, String::new(), permit)))
+    });
+    stream::unfold(receiver, |mut receiver| async move {
+        let chunk = receiver.recv().await?;
+        Some((Ok(chunk), receiver))
     })
 }
