@@ -21,6 +21,8 @@ run: setup
 
 test: setup
 	cargo fmt --all --check
+	# Licenses, bans, sources, and advisories when a database is on disk.
+	scripts/deny.sh
 	cargo clippy --workspace --all-targets -- -D warnings
 	# The browser-only code (hydrate) is not in the native build: lint it too.
 	cargo clippy -p frontend --target wasm32-unknown-unknown --features hydrate -- -D warnings
