@@ -533,3 +533,31 @@ async fn a_flood_through_a_follower_is_busy_at_the_owners_queue_limit() {
     let counter = tab.until(|c: &Counter| c.count as u64 == taken).await;
     assert_eq!(counter.log, ["start:slow", "end:slow"]);
 }
+
+/// Found by the fault schedule (`server/tests/chaos`): the Redis
+/// connections kept redis-rs's default reconnection backoff, which waits a
+/// minute or two between attempts once the first retry has failed. An
+/// owner whose first retries fell while Redis was restarting could then
+/// neither save (so no event was acknowledged) nor renew its leases for
+/// minutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_acknowledges_again_within_seconds_of_redis_coming_back() {
+    let mut redis = RedisServer::start_durable();
+    let a = instance(&redis, Duration::from_secs(5)).await;
+    let mut tab = Client::connect(a.open().unwrap());
+    tab.send(INCREMENT, ());
+    assert_eq!(tab.settled::<Counter>().await.count, 1);
+
+    redis.kill();
+    // Its save starts the reconnection, whose first retries fail too.
+    tab.send(INCREMENT, ());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    redis.launch();
+    let settled = tokio::time::timeout(Duration::from_secs(10), tab.settled::<Counter>()).await;
+    assert_eq!(
+        settled
+            .expect("acknowledged within seconds of Redis coming back")
+            .count,
+        2
+    );
+}

@@ -101,6 +101,18 @@ struct Lease {
     lost: bool,
 }
 
+/// How both connections come back after Redis restarts: a retry within two
+/// seconds, then every half second to a second. redis-rs's default (a factor of 100 on a one-second
+/// delay, capped at a minute, with jitter) waits one to two minutes between
+/// attempts once a first retry has failed, and every command waits with
+/// it: an owner could neither save nor renew its leases for minutes after a
+/// short Redis restart (found by the fault schedule, `server/tests/chaos`).
+fn reconnecting() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_factor(2)
+        .set_max_delay(500)
+}
+
 /// What an owner publishes on `stateside:{digest}:updates`. Generic so the
 /// save can borrow the messages it publishes.
 #[derive(Serialize, Deserialize)]
@@ -134,14 +146,14 @@ impl RedisStore {
         let subscriber = redis::Client::open(info)
             .map_err(StoreError::new)?
             .get_connection_manager_with_config(
-                ConnectionManagerConfig::new()
+                reconnecting()
                     .set_push_sender(pushes)
                     .set_automatic_resubscription(),
             )
             .await
             .map_err(StoreError::new)?;
         let commands = client
-            .get_connection_manager()
+            .get_connection_manager_with_config(reconnecting())
             .await
             .map_err(StoreError::new)?;
         let mut id = [0u8; 8];
