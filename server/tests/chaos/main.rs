@@ -61,6 +61,12 @@ async fn a_randomized_fault_schedule_breaks_no_promise() {
         for violation in &outcome.violations {
             println!("chaos: VIOLATION, seed {seed}: {violation}");
         }
+        if let Some(logs) = &outcome.logs {
+            println!(
+                "chaos: seed {seed}: the servers' logs are in {}",
+                logs.display()
+            );
+        }
         if !outcome.violations.is_empty() {
             println!("chaos: seed {seed} FAILED, replay with SEED={seed} make chaos");
             failed.push(seed);

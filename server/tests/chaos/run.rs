@@ -38,6 +38,8 @@ const FINISH: Duration = Duration::from_secs(300);
 pub struct Outcome {
     pub tally: Tally,
     pub violations: Vec<String>,
+    /// The servers' logs, kept when something was wrong.
+    pub logs: Option<std::path::PathBuf>,
 }
 
 pub async fn one_seed(seed: u64) -> Outcome {
@@ -128,7 +130,12 @@ pub async fn one_seed(seed: u64) -> Outcome {
     }
     tally.violations = violations.len();
     tally.elapsed = started.elapsed();
-    Outcome { tally, violations }
+    let logs = (!violations.is_empty()).then(|| system.keep_logs());
+    Outcome {
+        tally,
+        violations,
+        logs,
+    }
 }
 
 /// Waits until the clients have delivered `batches` more; false if they

@@ -9,7 +9,9 @@
 //!
 //! Servers are numbered `0..CLUSTERED` on Redis, then the file store one.
 //! Every restart reuses the port, the store and (for Redis) the AOF
-//! directory, as an orchestrator restarting a container would.
+//! directory, as an orchestrator restarting a container would. Each
+//! server's log (all its lives) goes to `server-<n>.log` in a directory
+//! that is kept when a seed fails.
 
 use std::{process::Command, time::Duration};
 
@@ -31,7 +33,8 @@ pub const LEASE: Duration = Duration::from_secs(5);
 pub struct System {
     redis: RedisServer,
     servers: Vec<Instance>,
-    _files: tempfile::TempDir,
+    /// The file store, and the servers' logs.
+    files: tempfile::TempDir,
 }
 
 impl System {
@@ -50,13 +53,20 @@ impl System {
         let mut servers = Vec::new();
         for args in std::iter::repeat_n(&on_redis, CLUSTERED).chain([&on_file]) {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            servers.push(Instance::start(&args).await);
+            let log = files.path().join(format!("server-{}.log", servers.len()));
+            let env = [("RUST_LOG", "info")];
+            servers.push(Instance::start_logged(&args, &env, Some(&log)).await);
         }
         Self {
             redis,
             servers,
-            _files: files,
+            files,
         }
+    }
+
+    /// Stops every process, and keeps the servers' logs: where they are.
+    pub fn keep_logs(self) -> std::path::PathBuf {
+        self.files.keep()
     }
 
     pub fn shape(&self, clients: usize) -> Shape {
