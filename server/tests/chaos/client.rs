@@ -164,7 +164,7 @@ impl Client {
             let seq = self.tab.next_seq;
             let event = match self.role {
                 Role::Counter => self.tab.event(INCREMENT, ()),
-                Role::Ledger if i == 0 && (self.ledger.sent / BATCH) % 2 == 0 => {
+                Role::Ledger if i == 0 && (self.ledger.sent / BATCH).is_multiple_of(2) => {
                     self.ledger.task_increments += u64::from(TASK_STEPS);
                     self.tab.event(BG_INCREMENT, TASK_STEPS)
                 }

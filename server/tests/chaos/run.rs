@@ -51,7 +51,7 @@ pub async fn one_seed(seed: u64) -> Outcome {
         ("file", system.file(), FILE_CLIENTS),
     ] {
         for n in 0..count {
-            let role = if n % 2 == 0 {
+            let role = if n.is_multiple_of(2) {
                 Role::Counter
             } else {
                 Role::Ledger
