@@ -101,7 +101,7 @@ impl Default for Config {
             replay_ring: 256,
             replay_ring_bytes: 256 << 10,
             max_streams_per_session: 8,
-            stream_buffer: 16,
+            stream_buffer: 8,
             queue_limit: 1024,
             seq_window: 1024,
             max_tasks_per_session: 256,

@@ -44,23 +44,37 @@ const SILENT_PERIODS: u32 = 3;
 const ROOM_POLL: Duration = Duration::from_millis(1);
 
 /// Serves `socket` until the tab goes or the engine closes.
+///
+/// The hello and the ending are boxed: the hello may load its session from
+/// a store or join it through Redis, whose futures are large, and inline
+/// they would size this task (to about 4 KiB) for as long as the tab stays,
+/// which it spends in `follow`.
 pub(super) async fn run(socket: WebSocket, engine: Engine) {
     let config = engine.config();
     let mut link = Link::new(socket, config.keepalive, config.max_payload);
+    let ended = match Box::pin(greet(&mut link, &engine)).await {
+        Ok((session, cursor, frame)) => follow(&mut link, &engine, &session, cursor, frame).await,
+        Err(ended) => ended,
+    };
+    Box::pin(link.end(ended)).await;
+}
+
+/// Waits for the tab's hello and opens or resumes its session; returns
+/// the session, its cursor, and the frame that tells the tab its session.
+async fn greet(link: &mut Link, engine: &Engine) -> Result<(SessionHandle, Cursor, Writer), Ended> {
     let (resume, since) = match timeout(link.patience(), link.recv()).await {
         Ok(Some(Ok(Upward::Hello { resume, since }))) => (resume, since),
         Ok(Some(Ok(_))) => {
-            return link
-                .fail(malformed("the first message must be a hello"))
-                .await;
+            return Err(Ended::Failed(malformed(
+                "the first message must be a hello",
+            )));
         }
-        Ok(Some(Err(error))) => return link.fail(error).await,
-        Ok(None) | Err(_) => return link.close().await,
+        Ok(Some(Err(error))) => return Err(Ended::Failed(error)),
+        Ok(None) | Err(_) => return Err(Ended::Closed),
     };
-    let session = match session::open_or_resume(&engine, resume.as_deref()).await {
-        Ok(session) => session,
-        Err(error) => return link.fail(error).await,
-    };
+    let session = session::open_or_resume(engine, resume.as_deref())
+        .await
+        .map_err(Ended::Failed)?;
     let token = session.token().to_string();
     // A new session starts from its snapshot, whatever the tab held.
     let since = since.filter(|_| resume.as_deref() == Some(token.as_str()));
@@ -69,15 +83,8 @@ pub(super) async fn run(socket: WebSocket, engine: Engine) {
         token,
         next_seq: session.next_seq(),
     }));
-    let cursor = match Cursor::new(session.clone(), since) {
-        Ok(cursor) => cursor,
-        Err(error) => return link.fail(error).await,
-    };
-    match follow(&mut link, &engine, &session, cursor, frame).await {
-        Ended::Gone => {}
-        Ended::Closed => link.close().await,
-        Ended::Failed(error) => link.fail(error).await,
-    }
+    let cursor = Cursor::new(session.clone(), since).map_err(Ended::Failed)?;
+    Ok((session, cursor, frame))
 }
 
 /// How a socket ended.
@@ -271,6 +278,15 @@ impl Link {
         frame.push(&Downward::Failed(error));
         if self.send(frame).await {
             self.close().await;
+        }
+    }
+
+    /// Says goodbye as `ended` calls for.
+    async fn end(self, ended: Ended) {
+        match ended {
+            Ended::Gone => {}
+            Ended::Closed => self.close().await,
+            Ended::Failed(error) => self.fail(error).await,
         }
     }
 
