@@ -158,6 +158,8 @@ impl StateMap {
             slot.baseline = None;
             slot.bytes = bytes;
         }
+        // The ops stay in the replay ring while the session idles.
+        ops.shrink_to_fit();
         Ok(ops)
     }
 
@@ -202,6 +204,8 @@ impl StateMap {
                 }
             }
         };
+        // A session has a state or three: no room kept for four.
+        self.slots.reserve_exact(1);
         self.slots.push(slot);
         self.slots.len() - 1
     }
