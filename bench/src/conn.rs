@@ -35,6 +35,12 @@ impl Conn {
         let stream = TcpStream::connect(addr)
             .await
             .with_context(|| format!("connecting to {addr}"))?;
+        Self::over(stream).await
+    }
+
+    /// A connection over an open TCP stream (one bound to a chosen source
+    /// address, say).
+    pub async fn over(stream: TcpStream) -> Result<Self> {
         stream.set_nodelay(true)?;
         let (send, connection) = handshake(TokioIo::new(stream)).await?;
         tokio::spawn(async move {

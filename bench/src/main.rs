@@ -14,6 +14,7 @@ mod client;
 mod conn;
 mod fallback;
 mod floor;
+mod hostile;
 mod process;
 mod report;
 mod scale;
@@ -55,8 +56,8 @@ enum Command {
         /// Small counts, for CI: everything runs, exactness is checked.
         #[arg(long)]
         smoke: bool,
-        /// Which workloads, of a,b,c,d,e,f,g.
-        #[arg(long, default_value = "a,b,c,d,e,f,g")]
+        /// Which workloads, of a,b,c,d,e,f,g,h (h: a hostile neighbour).
+        #[arg(long, default_value = "a,b,c,d,e,f,g,h")]
         tests: String,
         /// Which transports the workloads run on.
         #[arg(long, value_enum, value_delimiter = ',', default_value = "socket,http")]
@@ -106,8 +107,13 @@ impl Binaries {
             .map_or_else(|| Self::sibling("server"), Ok)
     }
 
-    /// Starts the Stateside server, with `idle_ttl` if given.
-    async fn start_server(&self, idle_ttl: Option<Duration>) -> Result<Server> {
+    /// Starts the Stateside server, with `idle_ttl` if given, and the
+    /// `overrides` of its environment.
+    async fn start_server(
+        &self,
+        idle_ttl: Option<Duration>,
+        overrides: &[(&str, &str)],
+    ) -> Result<Server> {
         let site_root = std::path::absolute(&self.site_root)?;
         if !site_root.join("pkg").is_dir() {
             bail!(
@@ -132,6 +138,12 @@ impl Binaries {
         if let Some(ttl) = idle_ttl {
             env.push(("STATESIDE_IDLE_TTL", format!("{}ms", ttl.as_millis())));
         }
+        // Later entries win.
+        env.extend(
+            overrides
+                .iter()
+                .map(|(key, value)| (*key, value.to_string())),
+        );
         Server::start(&self.server()?, &env).await
     }
 
@@ -159,7 +171,7 @@ fn main() -> Result<()> {
             out,
         } => {
             let row = client_runtime()?.block_on(async {
-                let server = binaries.start_server(None).await?;
+                let server = binaries.start_server(None, &[]).await?;
                 let row = scale::sessions(&server, sessions, seconds).await;
                 server.stop().await;
                 row
@@ -241,7 +253,7 @@ async fn run(binaries: &Binaries, plan: &Plan) -> Result<Vec<Value>> {
     echo.stop().await;
 
     if "abcdeg".chars().any(|test| plan.wants(test)) {
-        let server = binaries.start_server(None).await?;
+        let server = binaries.start_server(None, &[]).await?;
         for &transport in &plan.transports {
             workloads::warmup(transport, server.addr).await?;
             let mut record = |mut row: Value| {
@@ -254,12 +266,20 @@ async fn run(binaries: &Binaries, plan: &Plan) -> Result<Vec<Value>> {
     }
     if plan.wants('f') {
         for &transport in &plan.transports {
-            let server = binaries.start_server(Some(plan.ttl)).await?;
+            let server = binaries.start_server(Some(plan.ttl), &[]).await?;
             let (n, batch) = (counts.mem_sessions, counts.mem_batch);
             let row = workloads::memory(&server, transport, n, batch, plan.ttl).await?;
             record(transport.tag(row));
             server.stop().await;
         }
+    }
+    if plan.wants('h') {
+        let server = binaries.start_server(None, &hostile::SERVER_ENV).await?;
+        workloads::warmup(Transport::Socket, server.addr).await?;
+        let (clients, each) = (counts.clients, counts.per_client);
+        let row = hostile::neighbour_run(&server, clients, each).await?;
+        record(Transport::Socket.tag(row));
+        server.stop().await;
     }
     Ok(rows)
 }
