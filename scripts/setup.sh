@@ -20,12 +20,13 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if [ ! -x /usr/bin/chromium ] || ! command -v redis-server >/dev/null; then
-  step "installing chromium and redis-server"
+# nginx: server/tests/proxy.rs runs deploy/nginx.conf in front of the server.
+if [ ! -x /usr/bin/chromium ] || ! command -v redis-server >/dev/null || [ ! -x /usr/sbin/nginx ]; then
+  step "installing chromium, redis-server and nginx"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   export DEBIAN_FRONTEND=noninteractive
-  apt_install() { $sudo apt-get install -y -q chromium redis-server; }
+  apt_install() { $sudo apt-get install -y -q chromium redis-server nginx; }
   apt_install || { $sudo apt-get update -q && apt_install; }
 fi
 
