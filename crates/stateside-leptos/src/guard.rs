@@ -31,7 +31,7 @@ pub async fn same_origin(State(engine): State<Engine>, request: Request, next: N
     if request.uri().path().starts_with(PROTOCOL_PREFIX)
         && let Err(origin) = check(request.headers(), &engine.config().public_origins)
     {
-        tracing::info!(%origin, path = request.uri().path(), "cross-origin request refused");
+        tracing::debug!(%origin, path = request.uri().path(), "cross-origin request refused");
         let hint = if engine.config().public_origins.is_empty() {
             "; behind a proxy, list the public origin with --public-origin"
         } else {
