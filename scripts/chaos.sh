@@ -29,12 +29,14 @@ trap 'rm -f "$log"' EXIT
 cargo test -q -p server --test chaos --no-run >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
 # One test, a seed at a time: each kills processes, and they share the cores.
 # The fault log streams; the rest of the output is shown if the run fails.
+# The pattern is the fault log's; the failure branch below prints the rest.
 set +e
 cargo test -q -p server --test chaos -- --ignored --nocapture --test-threads=1 2>&1 \
   | tee "$log" | grep --line-buffered -E '^(seed [0-9]+:|  +[0-9.]+s  fault|chaos: )'
 status=${PIPESTATUS[0]}
 set -e
-[ "$status" -eq 0 ] || cat "$log" >&2
+# On a failure, the rest of the output (panics, cargo's own lines).
+[ "$status" -eq 0 ] || grep -v -E '^(seed [0-9]+:|  +[0-9.]+s  fault|chaos: )' "$log" >&2
 echo
 echo "== chaos summary"
 grep '^chaos: ' "$log" | sed 's/^chaos: /  /' || echo "  (no summary: the run failed before one)"
