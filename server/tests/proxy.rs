@@ -174,8 +174,7 @@ async fn through_nginx_both_transports_work_origins_hold_and_clients_are_told_ap
     socket_tab.settled().await;
     assert_eq!(socket_tab.document().state::<Home>().unwrap().count, 3);
 
-    // The fallback: POST + SSE, each request to whichever instance nginx
-    // picks.
+    // The fallback: POST + SSE, to the instance nginx keeps this client on.
     let mut tab = Tab::open(&proxy).await;
     tab.connect(&proxy, None).await;
     for _ in 0..4 {
@@ -197,7 +196,7 @@ async fn through_nginx_both_transports_work_origins_hold_and_clients_are_told_ap
             .await;
     assert!(refused.is_err(), "a cross-origin upgrade through nginx");
 
-    // Client 127.0.0.2 uses up its new sessions, on both instances...
+    // Client 127.0.0.2 uses up its new sessions...
     let mut statuses = Vec::new();
     for _ in 0..8 {
         statuses.push(open(&proxy, "127.0.0.2", &origin, None).await);
