@@ -50,10 +50,17 @@ impl Cursor {
     pub(crate) async fn next(&mut self) -> Option<Arc<ServerMessage>> {
         loop {
             if let Some(message) = self.backlog.next() {
-                return Some(self.passed(message));
+                match self.passed(message) {
+                    Some(message) => return Some(message),
+                    None => continue,
+                }
             }
             match self.live.recv().await {
-                Ok(message) => return Some(self.passed(message)),
+                Ok(message) => {
+                    if let Some(message) = self.passed(message) {
+                        return Some(message);
+                    }
+                }
                 Err(RecvError::Lagged(_)) => self.resync(),
                 Err(RecvError::Closed) => return None,
             }
@@ -64,21 +71,48 @@ impl Cursor {
     pub(crate) fn ready(&mut self) -> Option<Arc<ServerMessage>> {
         loop {
             if let Some(message) = self.backlog.next() {
-                return Some(self.passed(message));
+                match self.passed(message) {
+                    Some(message) => return Some(message),
+                    None => continue,
+                }
             }
             match self.live.try_recv() {
-                Ok(message) => return Some(self.passed(message)),
+                Ok(message) => {
+                    if let Some(message) = self.passed(message) {
+                        return Some(message);
+                    }
+                }
                 Err(TryRecvError::Lagged(_)) => self.resync(),
                 Err(TryRecvError::Empty | TryRecvError::Closed) => return None,
             }
         }
     }
 
-    fn passed(&mut self, message: Arc<ServerMessage>) -> Arc<ServerMessage> {
+    /// The message to send on, or `None` for one this reader is past: a
+    /// reader's document never goes back, though a Redis follower's copy
+    /// may trail the owner the tab last heard from (and then relays, or
+    /// acks, versions the tab already has).
+    fn passed(&mut self, message: Arc<ServerMessage>) -> Option<Arc<ServerMessage>> {
+        if let Some(held) = self.version {
+            let behind = match &*message {
+                ServerMessage::Snapshot { version, .. } => *version <= held,
+                ServerMessage::Update(update) if !update.ops.is_empty() => update.version <= held,
+                // Only an ack, at a version before the reader's: old news.
+                ServerMessage::Update(update) => {
+                    update.version < held
+                        && update.actions.is_empty()
+                        && update.error.is_none()
+                        && update.missing.is_none()
+                }
+            };
+            if behind {
+                return None;
+            }
+        }
         if moves_document(&message) {
             self.version = Some(message.version());
         }
-        message
+        Some(message)
     }
 
     /// Too slow to keep up: rather than buffer without bound, restart from

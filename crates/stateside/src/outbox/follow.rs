@@ -37,6 +37,12 @@ impl Outbox {
                 self.version = update.version;
             } else if update.version < self.version {
                 continue;
+            } else if update.version > self.version {
+                // An ack at a version this copy never had: a publish was
+                // missed, or a takeover renumbered. Reload, which tells the
+                // tabs with a snapshot, rather than pass the version on
+                // without the document that goes with it.
+                return false;
             }
             update.acked = update.acked.max(self.acked);
             self.acked = update.acked;

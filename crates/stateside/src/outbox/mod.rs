@@ -49,15 +49,31 @@ pub(crate) struct Outbox {
     pub(crate) tasks: TaskLedger,
     /// Notices raised while no tab listened, for the next one that does.
     held: Vec<Notice>,
+    /// A Redis follower's copy, which may be behind what a tab saw from
+    /// the owner (see `start_stream`).
+    follower: bool,
+}
+
+/// How the session an outbox belongs to is run.
+pub(crate) enum Runner {
+    /// By this process alone; a `durable` one holds acks back until the
+    /// store has the events ([`Outbox::confirm_persisted`]).
+    Alone { durable: bool },
+    /// By this process, as a Redis owner: durable, and what is sent live is
+    /// relayed with the next save.
+    Owner,
+    /// By another process: this copy follows the owner's saves.
+    Follower,
 }
 
 /// Notices kept for a tab that is away; older ones are dropped first.
 const HELD_NOTICES: usize = 8;
 
 impl Outbox {
-    /// An outbox that starts from `stored` (or from nothing). `durable`
-    /// holds acks back until [`confirm_persisted`](Self::confirm_persisted).
-    pub(crate) fn new(config: &Config, stored: StoredSession, durable: bool, relay: bool) -> Self {
+    /// An outbox that starts from `stored` (or from nothing), for a session
+    /// run as `runner` says.
+    pub(crate) fn new(config: &Config, stored: StoredSession, runner: Runner) -> Self {
+        let durable = !matches!(runner, Runner::Alone { durable: false });
         Self {
             version: stored.version,
             acked: stored.applied_through,
@@ -69,7 +85,8 @@ impl Outbox {
             stream_buffer: config.stream_buffer.max(1),
             max_streams: config.max_streams_per_session,
             live: None,
-            relay: relay.then(Vec::new),
+            relay: matches!(runner, Runner::Owner).then(Vec::new),
+            follower: matches!(runner, Runner::Follower),
             tasks: TaskLedger {
                 last: stored.last_task,
                 running: stored.tasks,
@@ -253,8 +270,19 @@ impl Outbox {
                 }
                 None => vec![self.snapshot()],
             },
-            // A client from the future: the server restarted and lost
-            // versions.
+            // A tab ahead of a follower's copy saw the owner's latest,
+            // which this copy gets with the owner's next save (or a
+            // takeover renumbers past it): an older snapshot would take
+            // the tab's document back, so it waits for the live feed.
+            Some(since) if self.follower => {
+                tracing::debug!(
+                    since,
+                    version = self.version,
+                    "a tab is ahead of this follower"
+                );
+                Vec::new()
+            }
+            // Otherwise a client from the future: the server lost versions.
             _ => vec![self.snapshot()],
         };
         let held = std::mem::take(&mut self.held);

@@ -13,7 +13,12 @@ use super::{
     task_table::TaskTable,
     work::Work,
 };
-use crate::{lock::SessionLock, outbox::Outbox, state_map::StateMap, token::SessionToken};
+use crate::{
+    lock::SessionLock,
+    outbox::{Outbox, Runner},
+    state_map::StateMap,
+    token::SessionToken,
+};
 
 impl SessionHandle {
     /// Starts a session: its actor, and its parts as `origin` has them.
@@ -23,15 +28,19 @@ impl SessionHandle {
             persister,
             role,
         } = origin;
-        let (relay, forward) = match role {
-            Role::Alone => (false, None),
-            #[cfg(feature = "redis")]
-            Role::Owner => (true, None),
-            #[cfg(feature = "redis")]
-            Role::Follower(forward) => (false, Some(forward)),
-        };
         // A follower's acks, like a durable owner's, wait for the saved record.
-        let durable = persister.is_some() || forward.is_some();
+        let (runner, forward) = match role {
+            Role::Alone => (
+                Runner::Alone {
+                    durable: persister.is_some(),
+                },
+                None,
+            ),
+            #[cfg(feature = "redis")]
+            Role::Owner => (Runner::Owner, None),
+            #[cfg(feature = "redis")]
+            Role::Follower(forward) => (Runner::Follower, Some(forward)),
+        };
         let config = &shared.config;
         let (mailbox, receiver) = mpsc::unbounded_channel();
         let last_task = stored.last_task;
@@ -46,7 +55,7 @@ impl SessionHandle {
                 config.lock_hold_warning,
                 StateMap::restored(stored.document.clone()),
             ),
-            publishing: Publishing::new(Outbox::new(config, stored, durable, relay), persister),
+            publishing: Publishing::new(Outbox::new(config, stored, runner), persister),
             tasks: TaskTable::new(Arc::clone(&shared.census), last_task),
             work: Work::new(
                 mailbox,
