@@ -123,6 +123,9 @@ fn chunks(
                     }
                 }
                 () = tokio::time::sleep(KEEP_ALIVE) => chunk.push_str(":\n\n"),
+                // The tab went: let go of the session's stream at once, not
+                // at the next message, so the session can expire.
+                () = sender.closed() => return,
             }
             let taken = sender.send_timeout(Bytes::from(std::mem::take(&mut chunk)), WRITE_TIMEOUT);
             if taken.await.is_err() {
