@@ -7,7 +7,7 @@ pub mod bench;
 mod clicker;
 mod dashboard;
 mod demos;
-mod home;
+pub mod home;
 mod lorem;
 mod posts;
 mod random;

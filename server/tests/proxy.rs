@@ -16,21 +16,10 @@ use std::{
     time::{Duration, Instant},
 };
 
+use app::home::{Home, INCREMENT};
 use redis_server::RedisServer;
-use serde::{Deserialize, Serialize};
-use stateside_wire::{HandlerId, OPEN_PATH, State};
+use stateside_wire::OPEN_PATH;
 use support::{Address, Instance, Tab, socket::SocketTab};
-
-const INCREMENT: HandlerId<()> = HandlerId::new("home/increment");
-
-#[derive(Clone, Default, Serialize, Deserialize)]
-struct Home {
-    count: i64,
-}
-
-impl State for Home {
-    const NAME: &'static str = "home";
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

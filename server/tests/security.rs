@@ -9,23 +9,12 @@ mod support;
 
 use std::{path::Path, process::Command, time::Duration};
 
+use app::home::{Home, INCREMENT};
 use redis_server::RedisServer;
 use serde::{Deserialize, Serialize};
 use stateside_wire::{Action, HandlerId, OPEN_PATH, Receipt, RefusalReason, ServerMessage, State};
 use support::{Address, Instance, Tab, socket::SocketTab};
 use tokio_tungstenite::tungstenite::Error as WsError;
-
-const INCREMENT: HandlerId<()> = HandlerId::new("home/increment");
-
-/// The home page's state, as far as these tests read it.
-#[derive(Clone, Default, Serialize, Deserialize)]
-struct Home {
-    count: i64,
-}
-
-impl State for Home {
-    const NAME: &'static str = "home";
-}
 
 /// The README's ACL user for the server: its keys and channels, no
 /// dangerous commands; the default user off.
