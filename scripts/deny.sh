@@ -10,6 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# `--offline` below keeps cargo-deny off GitHub, but then cargo metadata can
+# only read crates already downloaded: on a fresh machine this runs before
+# any build has fetched them, so fetch them first (crates.io is reachable).
+cargo fetch --locked --quiet
+
 # The duplicate-version warnings name the crates; their trees are noise here.
 cargo deny --offline check --hide-inclusion-graph licenses bans sources
 

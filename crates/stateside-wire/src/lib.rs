@@ -13,7 +13,11 @@
 //!   moves it.
 //! - `handler`: typed handler names, so a call cannot misspell one.
 //! - `link`: which URLs a redirect or download may go to, for both sides.
-//! - `state`: the trait every piece of session state implements.
+//! - `state`: the trait every piece of session state implements, derived
+//!   with `#[derive(State)]` (re-exported from `stateside-macros`).
+//! - `tracked`: collections that know their changes ([`List`], [`Map`]),
+//!   so that a patch costs what the change costs.
+//! - `size`: sizes as JSON, for the engine's byte budgets.
 //! - `testing` (feature `testing`): a copy that checks every message is
 //!   exact, for tests, fuzzing and the load generator.
 
@@ -24,7 +28,13 @@ mod handler;
 mod link;
 mod message;
 mod protocol;
+mod size;
 mod state;
+mod tracked;
+
+#[doc(hidden)]
+#[path = "derive_support.rs"]
+pub mod __private;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -39,7 +49,11 @@ pub use protocol::{
     RefusalReason, SEND_PATH, SOCKET_PATH, STREAM_PATH, SendRequest, SessionInfo, Upward,
     socket_frame,
 };
+pub use size::json_size;
 pub use state::State;
+/// Derives [`State`](trait@State): see `stateside-macros`.
+pub use stateside_macros::State;
+pub use tracked::{List, Map, Tracked};
 
 /// RFC 6902 operations, re-exported so users name one crate.
 pub use json_patch::{Patch, PatchOperation};

@@ -1,13 +1,75 @@
 //! The trait every piece of session state implements.
+//!
+//! Most states derive it (`#[derive(State)]`, from `stateside-macros`),
+//! which writes the change tracking field by field. The provided methods are
+//! the manual path: a hand-written `impl State` with only `NAME` works, and
+//! pays for it by serialising the whole state on every change.
 
+use json_patch::{PatchOperation, jsonptr::Pointer};
 use serde::{Serialize, de::DeserializeOwned};
+use serde_json::Value;
+
+use crate::{json_size, tracked::diff_at};
 
 /// A struct of session state, addressed on the wire by its `NAME`.
 ///
 /// A session holds one value of each state type it has touched, and the
-/// client sees them as one JSON document `{ NAME: value, .. }`. The trait
-/// lives in the wire crate because the browser needs `NAME` to find its copy.
+/// client sees them as one JSON document `{ NAME: value, .. }`. Its
+/// `Serialize` is what clients are shown; its `Deserialize` must read that
+/// back (the browser does). The trait lives in the wire crate because the
+/// browser needs `NAME` to find its copy.
 pub trait State: Clone + Default + Serialize + DeserializeOwned + 'static {
     /// The key of this state in the session document. Must be unique per app.
     const NAME: &'static str;
+
+    /// Appends to `ops` what takes `before`, this state as its clients last
+    /// saw it, to `self`, with every path under `path`; brings computed
+    /// fields up to date first, and clears the journals of tracked
+    /// collections. Returns the size of `self` as JSON, for the session's
+    /// byte budget.
+    ///
+    /// The default serialises both values and diffs them: its cost grows
+    /// with the state, not with the change. `#[derive(State)]` does better.
+    ///
+    /// # Errors
+    ///
+    /// A value that does not serialise.
+    fn changes(
+        &mut self,
+        before: &Self,
+        path: &Pointer,
+        ops: &mut Vec<PatchOperation>,
+    ) -> serde_json::Result<usize> {
+        let old = serde_json::to_value(before)?;
+        let new = serde_json::to_value(&*self)?;
+        diff_at(path, &old, &new, ops);
+        Ok(json_size(&new))
+    }
+
+    /// The fields a store keeps but clients never see (`#[backend]`), as a
+    /// JSON object, or `None` if the state has none.
+    ///
+    /// # Errors
+    ///
+    /// A value that does not serialise.
+    fn backend(&self) -> serde_json::Result<Option<Value>> {
+        Ok(None)
+    }
+
+    /// The state a store kept: what its clients were shown, and its
+    /// backend fields. Computed fields are recomputed, never read back.
+    ///
+    /// # Errors
+    ///
+    /// A value that does not read as this state.
+    fn restore(shown: Value, backend: Option<Value>) -> serde_json::Result<Self> {
+        let _ = backend;
+        serde_json::from_value(shown)
+    }
+
+    /// A state the session has never had: its default, with computed
+    /// fields computed.
+    fn initial() -> Self {
+        Self::default()
+    }
 }

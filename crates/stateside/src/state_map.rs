@@ -1,19 +1,29 @@
 //! All the states of one session, with the bookkeeping that makes patches
-//! and rollback cheap.
+//! cost what the change costs, and rollback cheap.
 //!
-//! Each state remembers whether it was borrowed mutably since the last
-//! commit, and keeps a clone of itself from before that borrow. A commit
-//! then serialises only the states that may have changed, and a rollback
-//! restores only those, without a round trip through JSON (which would lose
-//! fields marked `#[serde(skip)]`).
+//! Each state's value sits behind an `Arc` that the outbox shares once it
+//! is published: the published value is what snapshots and saves read, and
+//! what the next patch is computed against. The first write in a lock
+//! section takes a working copy (cheap: tracked collections share their
+//! items), so the published value stays as it was; a commit asks the copy
+//! for its changes since (`State::changes`) and publishes it, and a
+//! rollback drops it. Only states written since the last commit cost
+//! anything, and a hand-written `State` without tracking still works by
+//! serialising and diffing.
 //!
-//! A commit also keeps each state's serialised size, so that a session's
+//! A commit also keeps each state's size as JSON, so that a session's
 //! states together stay within `Config::max_state_bytes`: one tab cannot
 //! grow server memory, saves and snapshots without bound.
 
-use std::any::{Any, TypeId};
+use std::{
+    any::{Any, TypeId},
+    sync::Arc,
+};
 
-use json_patch::PatchOperation;
+use json_patch::{
+    AddOperation, PatchOperation,
+    jsonptr::{Pointer, PointerBuf},
+};
 use serde_json::{Map, Value};
 
 use stateside_wire::State;
@@ -24,19 +34,42 @@ use crate::budget::json_size;
 pub trait SessionState: State + Send + Sync {}
 impl<S: State + Send + Sync> SessionState for S {}
 
-trait ErasedState: Any + Send + Sync {
-    fn to_json(&self) -> serde_json::Result<Value>;
-    fn clone_box(&self) -> Box<dyn ErasedState>;
+/// A state of any type, as the session and its outbox hold it.
+pub(crate) trait ErasedState: Any + Send + Sync {
+    /// What clients are shown.
+    fn shown(&self) -> serde_json::Result<Value>;
+    /// The `#[backend]` fields, for stores.
+    fn backend(&self) -> serde_json::Result<Option<Value>>;
+    /// See `State::changes`; `before` is of the same type.
+    fn changes(
+        &mut self,
+        before: &dyn ErasedState,
+        path: &Pointer,
+        ops: &mut Vec<PatchOperation>,
+    ) -> serde_json::Result<usize>;
+    /// A copy to change while this one stays published.
+    fn working_copy(&self) -> Arc<dyn ErasedState>;
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
 impl<S: SessionState> ErasedState for S {
-    fn to_json(&self) -> serde_json::Result<Value> {
+    fn shown(&self) -> serde_json::Result<Value> {
         serde_json::to_value(self)
     }
-    fn clone_box(&self) -> Box<dyn ErasedState> {
-        Box::new(self.clone())
+    fn backend(&self) -> serde_json::Result<Option<Value>> {
+        State::backend(self)
+    }
+    fn changes(
+        &mut self,
+        before: &dyn ErasedState,
+        path: &Pointer,
+        ops: &mut Vec<PatchOperation>,
+    ) -> serde_json::Result<usize> {
+        State::changes(self, downcast(before), path, ops)
+    }
+    fn working_copy(&self) -> Arc<dyn ErasedState> {
+        Arc::new(self.clone())
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -46,13 +79,20 @@ impl<S: SessionState> ErasedState for S {
     }
 }
 
+/// Where a session's published states go: the outbox's document.
+pub(crate) trait Publish {
+    fn publish(&mut self, name: &'static str, state: Arc<dyn ErasedState>);
+}
+
 struct Slot {
     name: &'static str,
     type_id: TypeId,
-    value: Box<dyn ErasedState>,
-    /// The value as of the last commit; `Some` exactly when the state may
-    /// have changed since then.
-    baseline: Option<Box<dyn ErasedState>>,
+    value: Arc<dyn ErasedState>,
+    /// The value as of the last commit, while `value` is a working copy:
+    /// `Some` exactly when the state may have changed since then.
+    baseline: Option<Arc<dyn ErasedState>>,
+    /// Whether clients have this state at all: a new one is sent whole.
+    shown: bool,
     /// Its size as JSON at the last commit (0 before the first).
     bytes: usize,
 }
@@ -63,21 +103,25 @@ struct Slot {
 pub struct StateMap {
     slots: Vec<Slot>,
     /// States restored from a store, as JSON until first used: only then is
-    /// their Rust type known.
+    /// their Rust type known. By name: what clients were shown, and the
+    /// backend fields.
     dormant: Map<String, Value>,
+    dormant_backend: Map<String, Value>,
 }
 
 impl StateMap {
-    /// The states of a restored session, from its published document.
-    pub(crate) fn restored(document: Map<String, Value>) -> Self {
+    /// The states of a restored session, from its stored document and
+    /// backend fields.
+    pub(crate) fn restored(document: Map<String, Value>, backend: Map<String, Value>) -> Self {
         Self {
             slots: Vec::new(),
             dormant: document,
+            dormant_backend: backend,
         }
     }
 
     /// Read access. A state the session has never touched reads as its
-    /// default, created on the spot (like a Reflex substate).
+    /// initial value, created on the spot (like a Reflex substate).
     pub fn get<S: SessionState>(&mut self) -> &S {
         let index = self.index_of::<S>();
         downcast(&*self.slots[index].value)
@@ -88,9 +132,14 @@ impl StateMap {
         let index = self.index_of::<S>();
         let slot = &mut self.slots[index];
         if slot.baseline.is_none() {
-            slot.baseline = Some(slot.value.clone_box());
+            let working = slot.value.working_copy();
+            slot.baseline = Some(std::mem::replace(&mut slot.value, working));
         }
-        downcast_mut(&mut *slot.value)
+        let working = Arc::get_mut(&mut slot.value).expect("a working copy is the slot's alone");
+        working
+            .as_any_mut()
+            .downcast_mut()
+            .expect("slot type matches its TypeId")
     }
 
     /// Ensures `S` exists, so that later reads through `&self` cannot miss.
@@ -108,54 +157,55 @@ impl StateMap {
         downcast(&*slot.value)
     }
 
-    /// The ops that take `published` (the client's view) to the current
-    /// states, updating `published`. Unchanged states cost nothing.
+    /// The ops that take what clients were shown to the current states,
+    /// publishing each changed state to `published`. Unchanged states cost
+    /// nothing; a changed one costs what `State::changes` costs.
     ///
-    /// All or nothing: every changed state is serialised, and the total
-    /// checked against `max_bytes`, before `published` or any baseline is
-    /// touched, so a state that fails leaves the others as they were, for
-    /// [`rollback`](Self::rollback) to undo as one.
+    /// All or nothing: every changed state's ops are computed, and the
+    /// total size checked against `max_bytes`, before anything is
+    /// published, so a state that fails leaves the others as they were,
+    /// for [`rollback`](Self::rollback) to undo as one.
     pub(crate) fn commit(
         &mut self,
-        published: &mut Map<String, Value>,
+        published: &mut impl Publish,
         max_bytes: usize,
     ) -> Result<Vec<PatchOperation>, CommitError> {
-        let changed = self
-            .slots
-            .iter()
-            .enumerate()
-            .filter(|(_, slot)| slot.baseline.is_some())
-            .map(|(index, slot)| {
-                let value = slot.value.to_json()?;
+        let mut ops = Vec::new();
+        let mut total = 0;
+        let mut changed = Vec::new();
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            let Some(baseline) = &slot.baseline else {
+                total += slot.bytes;
+                continue;
+            };
+            let working =
+                Arc::get_mut(&mut slot.value).expect("a working copy is the slot's alone");
+            let path = PointerBuf::from_tokens([slot.name]);
+            let bytes = if slot.shown {
+                working.changes(&**baseline, &path, &mut ops)?
+            } else {
+                // New to clients: sent whole, once its computed fields and
+                // journals are settled.
+                working.changes(&**baseline, &path, &mut Vec::new())?;
+                let value = working.shown()?;
                 let bytes = json_size(&value);
-                Ok((index, value, bytes))
-            })
-            .collect::<serde_json::Result<Vec<_>>>()?;
-        let unchanged: usize = self
-            .slots
-            .iter()
-            .filter(|slot| slot.baseline.is_none())
-            .map(|slot| slot.bytes)
-            .sum();
-        let total = unchanged + changed.iter().map(|(_, _, bytes)| bytes).sum::<usize>();
+                ops.push(PatchOperation::Add(AddOperation { path, value }));
+                bytes
+            };
+            total += bytes;
+            changed.push((index, bytes));
+        }
         if total > max_bytes {
             return Err(CommitError::TooLarge {
                 bytes: total,
                 limit: max_bytes,
             });
         }
-        let mut ops = Vec::new();
-        for (index, value, bytes) in changed {
+        for (index, bytes) in changed {
             let slot = &mut self.slots[index];
-            let new = keyed(slot.name, Some(value));
-            let old = keyed(slot.name, published.remove(slot.name));
-            // Diffing two one-key objects lets the crate write the `/NAME`
-            // prefix, and the `add` for a state the client has never seen.
-            ops.extend(json_patch::diff(&old, &new).0);
-            if let Value::Object(new) = new {
-                published.extend(new);
-            }
+            published.publish(slot.name, Arc::clone(&slot.value));
             slot.baseline = None;
+            slot.shown = true;
             slot.bytes = bytes;
         }
         // The ops stay in the replay ring while the session idles.
@@ -177,29 +227,33 @@ impl StateMap {
         if let Some(index) = self.slots.iter().position(|slot| slot.type_id == type_id) {
             return index;
         }
+        let backend = self.dormant_backend.remove(S::NAME);
         let slot = match self
             .dormant
             .remove(S::NAME)
-            .map(serde_json::from_value::<S>)
+            .map(|shown| S::restore(shown, backend))
         {
             // Clients already have it: not a change.
             Some(Ok(restored)) => Slot {
                 name: S::NAME,
                 type_id,
                 bytes: json_size(&restored),
-                value: Box::new(restored),
+                value: Arc::new(restored),
                 baseline: None,
+                shown: true,
             },
             unknown => {
                 if let Some(Err(error)) = unknown {
-                    tracing::warn!(state = S::NAME, %error, "stored state unreadable; using the default");
+                    tracing::warn!(state = S::NAME, %error, "stored state unreadable; using the initial one");
                 }
                 // A new state counts as changed, so the next commit sends it.
+                let value: Arc<dyn ErasedState> = Arc::new(S::initial());
                 Slot {
                     name: S::NAME,
                     type_id,
-                    value: Box::new(S::default()),
-                    baseline: Some(Box::new(S::default())),
+                    baseline: Some(value.clone()),
+                    value: value.working_copy(),
+                    shown: false,
                     bytes: 0,
                 }
             }
@@ -224,21 +278,9 @@ pub(crate) enum CommitError {
     TooLarge { bytes: usize, limit: usize },
 }
 
-/// `{name: value}`, or `{}` when there is no value.
-fn keyed(name: &str, value: Option<Value>) -> Value {
-    Value::Object(value.map_or_else(Map::new, |v| Map::from_iter([(name.to_owned(), v)])))
-}
-
-fn downcast<S: 'static>(value: &dyn ErasedState) -> &S {
+pub(crate) fn downcast<S: 'static>(value: &dyn ErasedState) -> &S {
     value
         .as_any()
         .downcast_ref()
-        .expect("slot type matches its TypeId")
-}
-
-fn downcast_mut<S: 'static>(value: &mut dyn ErasedState) -> &mut S {
-    value
-        .as_any_mut()
-        .downcast_mut()
         .expect("slot type matches its TypeId")
 }

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
 use stateside_wire::ServerMessage;
 
 use super::Outbox;
@@ -25,12 +24,7 @@ impl Outbox {
                 if update.version <= self.version {
                     continue; // already in the record this copy started from
                 }
-                let mut document = Value::Object(std::mem::take(&mut self.document));
-                let applied = update.version == self.version + 1
-                    && json_patch::patch(&mut document, &update.ops).is_ok();
-                if let Value::Object(document) = document {
-                    self.document = document;
-                }
+                let applied = update.version == self.version + 1 && self.shown.patch(&update.ops);
                 if !applied {
                     return false;
                 }
@@ -59,7 +53,7 @@ impl Outbox {
     /// Starts over from a record, telling live streams with a snapshot.
     pub(crate) fn reset(&mut self, stored: StoredSession) {
         self.version = stored.version;
-        self.document = stored.document;
+        self.shown = super::Shown::stored(stored.document, stored.backend);
         self.acked = self.acked.max(stored.applied_through);
         self.ring.clear();
         let snapshot = self.snapshot();

@@ -1,14 +1,16 @@
-//! What a session has told its clients: the published document, its
-//! version, a ring of recent updates for replay, and the live fan-out.
+//! What a session has told its clients: the published document
+//! ([`shown`]), its version, a ring of recent updates for replay, and the
+//! live fan-out.
 //! On a Redis follower it also follows the owner ([`follow`]).
 
 #[cfg(feature = "redis")]
 mod follow;
 mod ring;
+mod shown;
 
 use std::sync::{Arc, Weak};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use stateside_wire::{Action, Notice, PatchOperation, ServerMessage, State, Update};
 use tokio::sync::broadcast;
 
@@ -21,6 +23,7 @@ use crate::{
 };
 
 use ring::ReplayRing;
+pub(crate) use shown::Shown;
 
 pub(crate) struct Outbox {
     version: u64,
@@ -29,8 +32,8 @@ pub(crate) struct Outbox {
     acked: u64,
     applied: AckWatermark,
     durable: bool,
-    /// The document as clients see it at `version`: the base of every diff.
-    pub(crate) document: Map<String, Value>,
+    /// The document as clients see it at `version`: the base of every patch.
+    pub(crate) shown: Shown,
     ring: ReplayRing,
     /// The last snapshot sent, while a stream still holds it: tabs that
     /// subscribe at the same moment share one copy of the document.
@@ -79,7 +82,7 @@ impl Outbox {
             acked: stored.applied_through,
             applied: AckWatermark::resumed(stored.applied_through, &stored.applied_ahead),
             durable,
-            document: stored.document,
+            shown: Shown::stored(stored.document, stored.backend),
             ring: ReplayRing::new(config.replay_ring, config.replay_ring_bytes),
             snapshot: Weak::new(),
             stream_buffer: config.stream_buffer.max(1),
@@ -116,7 +119,8 @@ impl Outbox {
             version: self.version,
             applied_through: self.applied.through(),
             applied_ahead: self.applied.ahead(),
-            document: &self.document,
+            document: self.shown.document(),
+            backend: self.shown.backend(),
             last_task: self.tasks.last,
             tasks: &self.tasks.running,
         })
@@ -295,13 +299,9 @@ impl Outbox {
         Subscription { backlog, live }
     }
 
-    /// One state as the document has it; its default if the document has
-    /// none, or one that does not read as `S`.
+    /// One state as it was published; see [`Shown::state`].
     pub(crate) fn state<S: State>(&self) -> S {
-        self.document
-            .get(S::NAME)
-            .and_then(|value| S::deserialize(value).ok())
-            .unwrap_or_default()
+        self.shown.state()
     }
 
     /// The whole document, shared with any stream still sending the same
@@ -316,7 +316,7 @@ impl Outbox {
         let snapshot = Arc::new(ServerMessage::Snapshot {
             version: self.version,
             acked: self.acked,
-            state: Value::Object(self.document.clone()),
+            state: Value::Object(self.shown.document()),
         });
         self.snapshot = Arc::downgrade(&snapshot);
         snapshot

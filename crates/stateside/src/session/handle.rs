@@ -104,7 +104,8 @@ impl SessionHandle {
     ///
     /// On a Redis instance that follows the session, the session runs
     /// elsewhere: this reads the state as the owner last saved it (fields
-    /// marked `#[serde(skip)]` at their defaults), with no lock.
+    /// marked `#[serde(skip)]` at their defaults, computed fields
+    /// recomputed), with no lock.
     ///
     /// # Panics
     ///

@@ -33,7 +33,7 @@ impl SessionInner {
         } else {
             let limit = self.shared.config.max_state_bytes;
             states
-                .commit(&mut outbox.document, limit)
+                .commit(&mut outbox.shown, limit)
                 .unwrap_or_else(|error| {
                     states.rollback();
                     let message = match error {

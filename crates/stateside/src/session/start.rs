@@ -53,7 +53,7 @@ impl SessionHandle {
             intake: Intake::new(config.seq_window, &stored, forward),
             lock: SessionLock::new(
                 config.lock_hold_warning,
-                StateMap::restored(stored.document.clone()),
+                StateMap::restored(stored.document.clone(), stored.backend.clone()),
             ),
             publishing: Publishing::new(Outbox::new(config, stored, runner), persister),
             tasks: TaskTable::new(Arc::clone(&shared.census), last_task),

@@ -5,12 +5,14 @@ use serde_json::{Map, Value};
 
 use super::StoreError;
 
-/// A session as a store keeps it: what its client was shown, which of its
-/// client's events have been applied (all up to `applied_through`, and
-/// those in `applied_ahead`: background starts that overtook a slow event),
-/// and the background tasks that were running. Server-only fields of a
-/// state (`#[serde(skip)]`) are not part of it and come back as their
-/// defaults.
+/// A session as a store keeps it: what its client was shown, the
+/// `#[backend]` fields its client was not, which of its client's events
+/// have been applied (all up to `applied_through`, and those in
+/// `applied_ahead`: background starts that overtook a slow event), and the
+/// background tasks that were running. Fields marked `#[serde(skip)]` are
+/// not part of it and come back as their defaults; computed fields are in
+/// the document (a follower's snapshots send them) but recomputed, never
+/// read back, when a session is restored.
 ///
 /// Generic over the document and the task list so the outbox can write one
 /// by reference.
@@ -21,6 +23,9 @@ pub(crate) struct StoredSession<Document = Map<String, Value>, Tasks = Vec<Store
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) applied_ahead: Vec<u64>,
     pub(crate) document: Document,
+    /// By state name, the `#[backend]` fields of the states that have them.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub(crate) backend: Map<String, Value>,
     /// The highest task id the session has given out, so a restored
     /// session never gives one out twice.
     #[serde(default, skip_serializing_if = "is_zero")]

@@ -1,0 +1,130 @@
+//! The document clients have been shown, state by state: what snapshots
+//! send, what a save stores, and what the next patch of each state is
+//! computed against.
+//!
+//! A state the session has published is held as the value itself, shared
+//! with the session's `StateMap` (no JSON copy is kept, so a change costs
+//! nothing here and an idle session holds each state once). A state read
+//! from a store and not yet used, and every state of a Redis follower,
+//! which runs no handlers, is held as the JSON it was stored as.
+
+use std::{borrow::Cow, sync::Arc};
+
+use serde_json::{Map, Value};
+use stateside_wire::{PatchOperation, State};
+
+use crate::state_map::{ErasedState, Publish, downcast};
+
+#[derive(Default)]
+pub(crate) struct Shown {
+    entries: Vec<(Cow<'static, str>, Entry)>,
+}
+
+enum Entry {
+    Live(Arc<dyn ErasedState>),
+    Stored {
+        shown: Value,
+        backend: Option<Value>,
+    },
+}
+
+impl Publish for Shown {
+    fn publish(&mut self, name: &'static str, state: Arc<dyn ErasedState>) {
+        let entry = Entry::Live(state);
+        match self.entries.iter_mut().find(|(known, _)| known == name) {
+            Some((_, old)) => *old = entry,
+            None => {
+                self.entries.reserve_exact(1);
+                self.entries.push((Cow::Borrowed(name), entry));
+            }
+        }
+    }
+}
+
+impl Shown {
+    /// A stored record's document and backend fields.
+    pub(crate) fn stored(document: Map<String, Value>, mut backend: Map<String, Value>) -> Self {
+        let entries = document
+            .into_iter()
+            .map(|(name, shown)| {
+                let backend = backend.remove(&name);
+                (Cow::Owned(name), Entry::Stored { shown, backend })
+            })
+            .collect();
+        Self { entries }
+    }
+
+    /// The whole document as clients see it.
+    pub(crate) fn document(&self) -> Map<String, Value> {
+        self.entries
+            .iter()
+            .map(|(name, entry)| {
+                let shown = match entry {
+                    Entry::Live(state) => state.shown().unwrap_or_else(|error| {
+                        // It serialised when it was published.
+                        tracing::error!(state = %name, %error, "a published state no longer serialises");
+                        Value::Null
+                    }),
+                    Entry::Stored { shown, .. } => shown.clone(),
+                };
+                (name.to_string(), shown)
+            })
+            .collect()
+    }
+
+    /// The backend fields of every state that has them, for a save.
+    pub(crate) fn backend(&self) -> Map<String, Value> {
+        self.entries
+            .iter()
+            .filter_map(|(name, entry)| {
+                let backend = match entry {
+                    Entry::Live(state) => state.backend().unwrap_or_else(|error| {
+                        tracing::error!(state = %name, %error, "backend fields do not serialise");
+                        None
+                    }),
+                    Entry::Stored { backend, .. } => backend.clone(),
+                };
+                Some((name.to_string(), backend?))
+            })
+            .collect()
+    }
+
+    /// One state, backend fields included; its default if there is none,
+    /// or one that does not read as `S`.
+    pub(crate) fn state<S: State>(&self) -> S {
+        match self.entries.iter().find(|(name, _)| name == S::NAME) {
+            Some((_, Entry::Live(state))) => downcast::<S>(&**state).clone(),
+            Some((_, Entry::Stored { shown, backend })) => {
+                S::restore(shown.clone(), backend.clone()).unwrap_or_default()
+            }
+            None => S::default(),
+        }
+    }
+
+    /// Applies an owner's ops, on a Redis follower; false if they do not
+    /// apply (the document is then unchanged in content).
+    pub(crate) fn patch(&mut self, ops: &[PatchOperation]) -> bool {
+        let mut backends = Map::new();
+        let mut document = Map::new();
+        for (name, entry) in self.entries.drain(..) {
+            match entry {
+                Entry::Stored { shown, backend } => {
+                    if let Some(backend) = backend {
+                        backends.insert(name.to_string(), backend);
+                    }
+                    document.insert(name.into_owned(), shown);
+                }
+                // A follower holds no live states.
+                Entry::Live(state) => {
+                    document.insert(name.into_owned(), state.shown().unwrap_or(Value::Null));
+                }
+            }
+        }
+        let mut document = Value::Object(document);
+        let applied = json_patch::patch(&mut document, ops).is_ok();
+        if let Value::Object(document) = document {
+            *self = Self::stored(document, backends);
+        }
+        applied
+    }
+}
