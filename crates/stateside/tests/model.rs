@@ -11,7 +11,8 @@
 //! - foreground ops from the client and their chains ran in the model's
 //!   breadth-first order;
 //! - the total is the sum of the logged steps, in the server's state and in
-//!   the client's copy after every patch; the copy ends equal to the server;
+//!   the client's copy after every patch, and so is the computed field that
+//!   sums the log (a tracked `List`); the copy ends equal to the server;
 //! - versions follow each other with no gap and no repeat (the test client
 //!   checks that on every message).
 
@@ -25,19 +26,21 @@ use std::{
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use stateside::{App, Cx, Engine, HandlerId, State, Task, transport::ServerMessage};
-use stateside_wire::Document;
+use stateside_wire::{Document, List};
 use support::{Client, config};
 use tokio::sync::Notify;
 
-#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, State)]
 struct Tally {
     total: i64,
     /// `(op, step, delta)` for every committed step.
-    log: Vec<(u32, u32, i64)>,
+    log: List<(u32, u32, i64)>,
+    #[computed(sum_of(log))]
+    logged: i64,
 }
 
-impl State for Tally {
-    const NAME: &'static str = "tally";
+fn sum_of(log: &List<(u32, u32, i64)>) -> i64 {
+    log.iter().map(|&(_, _, delta)| delta).sum()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -418,11 +421,13 @@ async fn run(ops: &[Op]) -> Result<(), TestCaseError> {
         document.apply(message).unwrap();
         if matches!(&**message, ServerMessage::Update(update) if !update.ops.is_empty()) {
             let shown: Tally = document.state().unwrap();
-            let sum: i64 = shown.log.iter().map(|&(_, _, delta)| delta).sum();
+            let sum = sum_of(&shown.log);
             prop_assert_eq!(shown.total, sum, "at version {}", document.version());
+            prop_assert_eq!(shown.logged, sum, "at version {}", document.version());
         }
     }
-    prop_assert_eq!(server.total, server.log.iter().map(|e| e.2).sum::<i64>());
+    prop_assert_eq!(server.total, sum_of(&server.log));
+    prop_assert_eq!(server.logged, server.total);
 
     let mut expected = Expected::new();
     let mut doomed = Vec::new();
