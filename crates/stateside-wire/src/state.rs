@@ -18,6 +18,32 @@ use crate::{json_size, tracked::diff_at};
 /// `Serialize` is what clients are shown; its `Deserialize` must read that
 /// back (the browser does). The trait lives in the wire crate because the
 /// browser needs `NAME` to find its copy.
+///
+/// ```
+/// use stateside_wire::{List, State};
+///
+/// #[derive(Clone, Default, State)]
+/// struct Chat {
+///     messages: List<String>,
+///     #[computed(count(messages))]
+///     unread: usize,
+///     #[backend]
+///     moderation_notes: String,
+/// }
+///
+/// fn count(messages: &List<String>) -> usize {
+///     messages.len()
+/// }
+///
+/// let mut chat = Chat::initial();
+/// chat.messages.push("hello".to_owned());
+/// chat.moderation_notes = "kept on the server".to_owned();
+/// // `unread` catches up when the change is published (`State::changes`).
+/// // What a browser is shown has no backend field.
+/// let shown = serde_json::to_value(&chat).unwrap();
+/// assert_eq!(shown, serde_json::json!({ "messages": ["hello"], "unread": 0 }));
+/// assert_eq!(Chat::NAME, "chat");
+/// ```
 pub trait State: Clone + Default + Serialize + DeserializeOwned + 'static {
     /// The key of this state in the session document. Must be unique per app.
     const NAME: &'static str;
