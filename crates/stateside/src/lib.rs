@@ -69,7 +69,7 @@ pub use census::EngineStats;
 pub use cluster::RedisStore;
 pub use config::Config;
 pub use cx::Cx;
-pub use engine::Engine;
+pub use engine::{EmitError, Engine};
 pub use error::Error;
 pub use incident::incident;
 pub use session::SessionHandle;

@@ -13,6 +13,7 @@
 use std::{sync::Arc, time::Duration};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use stateside_wire::ClientEvent;
 use tokio::sync::{Notify, mpsc};
 
@@ -41,6 +42,11 @@ const INBOX_FULL_PAUSE: Duration = Duration::from_millis(20);
 enum Forwarded {
     Event(ClientEvent),
     Cancel(TaskId),
+    /// An event the server raised (`SessionHandle::emit`).
+    Emit {
+        handler: String,
+        args: Value,
+    },
 }
 
 /// A follower's way to the owner. What it is given leaves in that order.
@@ -54,13 +60,21 @@ pub(super) struct Forwarder {
     queue: mpsc::Sender<Forwarded>,
 }
 
+impl Forwarder {
+    fn push(&self, forwarded: Forwarded) -> Result<(), Error> {
+        self.queue.try_send(forwarded).map_err(|_| Error::Busy {
+            waiting: self.queue.max_capacity(),
+        })
+    }
+}
+
 impl Forward for Forwarder {
     fn send(&self, event: ClientEvent) -> Result<(), Error> {
-        self.queue
-            .try_send(Forwarded::Event(event))
-            .map_err(|_| Error::Busy {
-                waiting: self.queue.max_capacity(),
-            })
+        self.push(Forwarded::Event(event))
+    }
+
+    fn emit(&self, handler: String, args: Value) -> Result<(), Error> {
+        self.push(Forwarded::Emit { handler, args })
     }
 
     fn has_room(&self) -> bool {
@@ -201,6 +215,9 @@ impl RedisStore {
             for bytes in events {
                 match serde_json::from_slice::<Forwarded>(&bytes) {
                     Ok(Forwarded::Event(event)) => submit(&session, event).await,
+                    Ok(Forwarded::Emit { handler, args }) => {
+                        emit(&session, &handler, args).await;
+                    }
                     Ok(Forwarded::Cancel(task)) => {
                         session.cancel(task);
                     }
@@ -217,10 +234,22 @@ impl RedisStore {
 /// Submits a forwarded event, waiting while the queue is full. A refused
 /// event has already told its client through a notice.
 async fn submit(session: &SessionHandle, event: ClientEvent) {
+    while let Err(Error::Busy { .. }) = session.submit(event.clone()) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Runs a forwarded server event, waiting while the queue is full. The
+/// follower checked its handler; a refusal here (the session expired
+/// meanwhile) has nobody to tell but the log.
+async fn emit(session: &SessionHandle, handler: &str, args: Value) {
     loop {
-        match session.submit(event.clone()) {
+        match session.emit_named(handler, args.clone()) {
             Err(Error::Busy { .. }) => tokio::time::sleep(Duration::from_millis(5)).await,
-            Ok(_) | Err(_) => return,
+            Err(error) => {
+                return tracing::warn!(handler, %error, "a forwarded server event was refused");
+            }
+            Ok(()) => return,
         }
     }
 }

@@ -5,6 +5,9 @@ mod lifecycle;
 
 use std::sync::Arc;
 
+use serde::Serialize;
+use stateside_wire::HandlerId;
+
 #[cfg(feature = "redis")]
 use crate::cluster::RedisStore;
 use crate::{
@@ -142,6 +145,24 @@ impl Engine {
         Ok(Some(registry.restore(*token, stored, Role::Alone)))
     }
 
+    /// Runs `handler` in the session with `token`, from outside any
+    /// handler (a webhook, a timer): [`SessionHandle::emit`] on the session
+    /// [`resume`](Self::resume) finds.
+    ///
+    /// # Errors
+    ///
+    /// No such session, a store that could not be read, or the session's
+    /// refusal.
+    pub async fn emit<A: Serialize>(
+        &self,
+        token: &SessionToken,
+        handler: HandlerId<A>,
+        args: &A,
+    ) -> Result<(), EmitError> {
+        let session = self.resume(token).await?.ok_or(EmitError::NoSession)?;
+        Ok(session.emit(handler, args)?)
+    }
+
     /// Whether this process has the session in memory now, without looking
     /// in the store.
     pub fn holds(&self, token: &SessionToken) -> bool {
@@ -157,4 +178,18 @@ impl Engine {
     pub fn stats(&self) -> EngineStats {
         self.inner.registry.shared().census.stats()
     }
+}
+
+/// Why [`Engine::emit`] could not run an event.
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    /// No session has this token: it expired, or never was.
+    #[error("no session has this token: it expired, or never was")]
+    NoSession,
+    /// The store could not be read.
+    #[error("the session store could not be read: {0}")]
+    Store(#[from] StoreError),
+    /// The session refused the event.
+    #[error(transparent)]
+    Refused(#[from] Error),
 }

@@ -3,7 +3,8 @@
 
 use std::{sync::Arc, time::Duration};
 
-use stateside_wire::{ClientEvent, ServerMessage};
+use serde::Serialize;
+use stateside_wire::{ClientEvent, HandlerId, ServerMessage};
 use tokio::{sync::broadcast, time::Instant};
 
 use super::inner::SessionInner;
@@ -38,6 +39,31 @@ impl SessionHandle {
     /// to its sender; its seq still counts as used, so later events flow.
     pub fn submit(&self, event: ClientEvent) -> Result<Submitted, Error> {
         self.inner.submit(event)
+    }
+
+    /// Runs `handler` in this session as if its tab had called it, from
+    /// outside any handler: a webhook, a timer, another session's code
+    /// (Reflex's `app.modify_state`). It queues behind the events already
+    /// waiting, runs under the session's lock like any handler, and its
+    /// changes reach every tab on their streams. On a Redis instance that
+    /// follows the session, it is handed to the owner.
+    ///
+    /// # Errors
+    ///
+    /// An unknown handler, arguments that do not decode, a full queue
+    /// (`Busy`), an expired session, or a server shutting down.
+    pub fn emit<A: Serialize>(&self, handler: HandlerId<A>, args: &A) -> Result<(), Error> {
+        let args = serde_json::to_value(args).map_err(|error| Error::BadArgs {
+            handler: handler.name().to_owned(),
+            reason: error.to_string(),
+        })?;
+        self.inner.emit(handler.name(), args)
+    }
+
+    /// [`emit`](Self::emit) with the handler by name, as a follower hands
+    /// it on.
+    pub(crate) fn emit_named(&self, handler: &str, args: serde_json::Value) -> Result<(), Error> {
+        self.inner.emit(handler, args)
     }
 
     /// Whether an event submitted now would be taken rather than answered

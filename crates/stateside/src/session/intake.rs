@@ -24,6 +24,9 @@ pub(crate) trait Forward: Send + Sync {
     fn has_room(&self) -> bool;
     /// Asks the owner to cancel one of its tasks, in order with the events.
     fn cancel(&self, task: TaskId);
+    /// Hands on an event the server raised (`SessionHandle::emit`), which
+    /// has no seq; `Busy` when the way to the owner is full.
+    fn emit(&self, handler: String, args: serde_json::Value) -> Result<(), Error>;
 }
 
 /// An event as the sequencer holds it: decoded, or the reason it was refused.

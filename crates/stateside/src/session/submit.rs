@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, atomic::Ordering};
 
+use serde_json::Value;
 use stateside_wire::{ClientEvent, Notice};
 
 use super::{inner::SessionInner, intake::Decoded};
@@ -56,6 +57,39 @@ impl SessionInner {
             Some(error) if submitted != Submitted::Duplicate => Err(error),
             _ => Ok(submitted),
         }
+    }
+
+    /// Takes an event the server raised (a webhook, a timer): it has no
+    /// seq and no client to acknowledge, and queues behind the client's
+    /// events like a chained one. A follower hands it to the owner.
+    pub(super) fn emit(self: &Arc<Self>, handler: &str, args: Value) -> Result<(), Error> {
+        if self.shared.closing.load(Ordering::Relaxed) {
+            return Err(Error::ShuttingDown);
+        }
+        // Checked here too on a follower, so a bad call fails to its caller.
+        let prepared = self.shared.app.prepare(handler, args.clone())?;
+        if let Some(forward) = &self.intake.forward {
+            return forward.emit(handler.to_owned(), args);
+        }
+        if self.intake.is_expired() {
+            return Err(Error::UnknownSession);
+        }
+        let waiting = self.work.queued() + lock(&self.intake.sequencer).held();
+        if waiting >= self.shared.config.queue_limit {
+            return Err(Error::Busy { waiting });
+        }
+        self.work.touch();
+        match prepared {
+            Prepared {
+                handler,
+                call: Call::Background(start),
+            } => self.start_for_event(None, handler, start),
+            prepared => self.work.enqueue(Job {
+                seq: None,
+                prepared,
+            }),
+        }
+        Ok(())
     }
 
     /// Events after `missing` are held. If it has not come when the timeout
