@@ -116,10 +116,7 @@ fn a_computed_field_runs_only_when_an_input_changed() {
         "once per flush, not per write"
     );
     assert_eq!(now.area, 20);
-    assert!(
-        ops.iter().any(|op| op.path() == "/area"),
-        "{ops:?}"
-    );
+    assert!(ops.iter().any(|op| op.path() == "/area"), "{ops:?}");
     before = now.clone();
     now.width = 5;
     flush(&mut now, &before);
