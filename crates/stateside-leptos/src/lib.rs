@@ -27,6 +27,8 @@
 //!   headers on every response.
 //! - `context`: the [`Stateside`] client as signals, and typed reads of it.
 //! - `components`: the connection banner, toasts and sync gate.
+//! - `pace`: debounced and throttled calls ([`use_debounced`],
+//!   [`use_throttled`]).
 //! - `client` (browser): the connection state machine, both transports, the
 //!   outbox of unacknowledged events; sends, follows the stream, reconnects.
 //! - `actions` (browser): performs the client actions handlers send.
@@ -53,6 +55,7 @@ pub mod headers;
 #[cfg(all(test, not(feature = "hydrate")))]
 #[path = "client/outbox.rs"]
 mod outbox;
+mod pace;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
@@ -65,3 +68,4 @@ pub mod stream;
 
 pub use components::{ConnectionBanner, SyncGate, Toasts};
 pub use context::{Stateside, Status, Transport, use_field, use_state, use_stateside};
+pub use pace::{use_debounced, use_throttled};

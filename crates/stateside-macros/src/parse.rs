@@ -23,7 +23,10 @@ pub enum Role {
     /// Stored, never sent.
     Backend,
     /// Sent, never stored: `function(inputs..)`.
-    Computed { function: Expr, inputs: Vec<Ident> },
+    Computed {
+        function: Box<Expr>,
+        inputs: Vec<Ident>,
+    },
 }
 
 impl Spec {
@@ -172,7 +175,7 @@ fn role(field: &syn::Field) -> syn::Result<Role> {
                 })
                 .collect::<syn::Result<Vec<_>>>()?;
             Ok(Role::Computed {
-                function: *call.func,
+                function: call.func,
                 inputs,
             })
         }
