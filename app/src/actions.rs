@@ -12,13 +12,10 @@ use stateside_leptos::{use_field, use_stateside};
 use stateside_wire::{HandlerId, State};
 
 /// Counts the actions sent, so the page also shows a server-side change.
-#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, State)]
+#[state(name = "actions")]
 pub struct ActionsDemo {
     pub sent: u32,
-}
-
-impl State for ActionsDemo {
-    const NAME: &'static str = "actions";
 }
 
 /// Which effect to ask the server for.

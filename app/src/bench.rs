@@ -3,20 +3,18 @@
 //! with nothing but the protocol differing. It has no page: the load
 //! generator talks to it over the wire only.
 
-use serde::{Deserialize, Serialize};
-use stateside_wire::{HandlerId, State};
+use stateside_wire::{HandlerId, List, State};
 
-#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, State)]
+#[state(name = "bench")]
 pub struct Bench {
     pub count: i64,
-    pub items: Vec<String>,
+    /// A JSON array of strings on the wire, as in the Reflex anchor; an
+    /// append is one `add` op however long it grows.
+    pub items: List<String>,
     /// Tag of the last `increment_tagged`: lets a client tell its own
     /// foreground update apart from background-task updates.
     pub last_seq: i64,
-}
-
-impl State for Bench {
-    const NAME: &'static str = "bench";
 }
 
 pub const INCREMENT: HandlerId<()> = HandlerId::new("bench/increment");

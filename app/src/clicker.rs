@@ -3,18 +3,14 @@
 //! moves shows whether the session's queue is free or held.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use stateside_leptos::{use_state, use_stateside};
 use stateside_wire::{HandlerId, State};
 
 /// One count per session, shared by every page that shows the probe.
-#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, State)]
+#[state(name = "clicks")]
 pub struct Clicks {
     pub count: u32,
-}
-
-impl State for Clicks {
-    const NAME: &'static str = "clicks";
 }
 
 pub const CLICK: HandlerId<()> = HandlerId::new("clicks/click");

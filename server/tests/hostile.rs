@@ -13,7 +13,8 @@ use stateside_wire::{
 use support::{Instance, Tab, socket::SocketTab};
 
 fn items(tab: &SocketTab) -> Vec<String> {
-    tab.document().state::<Bench>().unwrap_or_default().items
+    let bench = tab.document().state::<Bench>().unwrap_or_default();
+    bench.items.iter().cloned().collect()
 }
 
 #[tokio::test]

@@ -20,7 +20,8 @@ async fn server() -> Instance {
 }
 
 fn items(tab: &Tab) -> Vec<String> {
-    tab.document().state::<Bench>().unwrap().items
+    let bench = tab.document().state::<Bench>().unwrap();
+    bench.items.iter().cloned().collect()
 }
 
 #[tokio::test]

@@ -267,7 +267,8 @@ async fn sigterm_race<T: Transport>(open: impl AsyncFnOnce(&Address) -> T) {
     let sent = BATCHES * BATCH;
     fresh.until(|fresh| fresh.document().acked() >= sent).await;
     let bench: Bench = fresh.document().state().unwrap();
-    assert_eq!(bench.items, client.ledger, "every item once, in order");
+    let items: Vec<String> = bench.items.iter().cloned().collect();
+    assert_eq!(items, client.ledger, "every item once, in order");
     assert_eq!(bench.count, client.slow_sent, "every slow event once");
     let last = client.transport.event("after the restart".to_owned());
     client.pending.push(last);

@@ -22,7 +22,8 @@ async fn server() -> Instance {
 }
 
 fn items(tab: &SocketTab) -> Vec<String> {
-    tab.document().state::<Bench>().unwrap().items
+    let bench = tab.document().state::<Bench>().unwrap();
+    bench.items.iter().cloned().collect()
 }
 
 fn count(tab: &SocketTab) -> i64 {
