@@ -10,7 +10,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use stateside_leptos::{use_state, use_stateside};
-use stateside_wire::{HandlerId, State};
+use stateside_wire::{HandlerId, List, State};
 
 use crate::clicker::ClickCounter;
 
@@ -29,10 +29,11 @@ pub struct Product {
     pub category: String,
 }
 
-/// One style's latest run.
+/// One style's latest run, but for its items, which are a field of
+/// [`Posts`] of their own: only a `List` that is a field of the state itself
+/// sends each append as one op (one inside `Run` would be diffed with it).
 #[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Run {
-    pub items: Vec<Product>,
     pub running: bool,
     /// From the start to the latest item, measured on the server.
     pub elapsed_ms: u64,
@@ -45,14 +46,13 @@ pub struct Run {
     clicks_at_start: u32,
 }
 
-#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, State)]
+#[state(name = "posts")]
 pub struct Posts {
     pub chained: Run,
+    pub chained_items: List<Product>,
     pub background: Run,
-}
-
-impl State for Posts {
-    const NAME: &'static str = "posts";
+    pub background_items: List<Product>,
 }
 
 pub const START_CHAINED: HandlerId<()> = HandlerId::new("posts/start_chained");
@@ -101,30 +101,33 @@ pub mod handlers {
     }
 
     impl Run {
-        fn begin(&mut self, clicks: u32) {
+        /// A new run, with no items yet.
+        fn begin(&mut self, items: &mut List<Product>, clicks: u32) {
             *self = Run {
                 running: true,
                 started_at_ms: now_ms(),
                 clicks_at_start: clicks,
                 ..Run::default()
             };
-        }
-
-        fn next_id(&self) -> usize {
-            self.items.len() + 1
+            items.clear();
         }
 
         /// Takes one fetch's outcome; returns whether to fetch another.
-        fn record(&mut self, fetched: anyhow::Result<Product>, clicks: u32) -> bool {
+        fn record(
+            &mut self,
+            items: &mut List<Product>,
+            fetched: anyhow::Result<Product>,
+            clicks: u32,
+        ) -> bool {
             match fetched {
-                Ok(product) => self.items.push(product),
+                Ok(product) => items.push(product),
                 // The chain names the API's URL: the page gets an error id,
                 // the log the chain under it.
                 Err(error) => self.error = Some(stateside::incident("posts", format!("{error:#}"))),
             }
             self.elapsed_ms = now_ms().saturating_sub(self.started_at_ms);
             self.clicks = clicks.saturating_sub(self.clicks_at_start);
-            self.running = self.error.is_none() && self.items.len() < ITEMS;
+            self.running = self.error.is_none() && items.len() < ITEMS;
             self.running
         }
     }
@@ -140,7 +143,12 @@ pub mod handlers {
             return Ok(());
         }
         let clicks = posts.state::<Clicks>().count;
-        posts.chained.begin(clicks);
+        let Posts {
+            chained,
+            chained_items,
+            ..
+        } = &mut *posts;
+        chained.begin(chained_items, clicks);
         posts.emit(CHAINED_STEP, &())?;
         Ok(())
     }
@@ -151,9 +159,14 @@ pub mod handlers {
         if !posts.chained.running {
             return Ok(());
         }
-        let fetched = api.product(posts.chained.next_id()).await;
+        let fetched = api.product(posts.chained_items.len() + 1).await;
         let clicks = posts.state::<Clicks>().count;
-        if posts.chained.record(fetched, clicks) {
+        let Posts {
+            chained,
+            chained_items,
+            ..
+        } = &mut *posts;
+        if chained.record(chained_items, fetched, clicks) {
             posts.emit(CHAINED_STEP, &())?;
         }
         Ok(())
@@ -185,13 +198,23 @@ pub mod handlers {
                 return Ok(()); // one run at a time
             }
             let clicks = posts.state::<Clicks>().count;
-            posts.background.begin(clicks);
+            let Posts {
+                background,
+                background_items,
+                ..
+            } = &mut *posts;
+            background.begin(background_items, clicks);
         }
         for id in 1..=ITEMS {
             let fetched = api.product(id).await;
             let mut posts = task.lock().await;
             let clicks = posts.state::<Clicks>().count;
-            if !posts.background.record(fetched, clicks) {
+            let Posts {
+                background,
+                background_items,
+                ..
+            } = &mut *posts;
+            if !background.record(background_items, fetched, clicks) {
                 break;
             }
         }
@@ -217,6 +240,8 @@ pub fn PostsPage() -> impl IntoView {
     let posts = use_state::<Posts>();
     let chained = Memo::new(move |_| posts.with(|posts| posts.chained.clone()));
     let background = Memo::new(move |_| posts.with(|posts| posts.background.clone()));
+    let chained_items = Memo::new(move |_| posts.with(|posts| posts.chained_items.clone()));
+    let background_items = Memo::new(move |_| posts.with(|posts| posts.background_items.clone()));
 
     view! {
         <section class="card">
@@ -235,6 +260,7 @@ pub fn PostsPage() -> impl IntoView {
                 blurb="A handler fetches one item, appends it and chains itself."
                 start=START_CHAINED
                 run=chained
+                items=chained_items
             />
             <RunColumn
                 title="Background"
@@ -242,6 +268,7 @@ pub fn PostsPage() -> impl IntoView {
                 blurb="One task fetches without the lock and locks only to append."
                 start=FETCH_BACKGROUND
                 run=background
+                items=background_items
             />
         </div>
     }
@@ -255,21 +282,20 @@ fn RunColumn(
     blurb: &'static str,
     start: HandlerId<()>,
     run: Memo<Run>,
+    items: Memo<List<Product>>,
 ) -> impl IntoView {
     let stateside = use_stateside();
     let running = move || run.with(|run| run.running);
-    let fetched = move || run.with(|run| run.items.len());
+    let fetched = move || items.with(List::len);
     let status = move || {
+        let fetched = fetched();
         run.with(|run| {
             let seconds = run.elapsed_ms as f64 / 1000.0;
             let clicks = match run.clicks {
                 1 => "1 click".to_owned(),
                 n => format!("{n} clicks"),
             };
-            format!(
-                "{}/{ITEMS} in {seconds:.1} s · {clicks} applied",
-                run.items.len()
-            )
+            format!("{fetched}/{ITEMS} in {seconds:.1} s · {clicks} applied")
         })
     };
 
@@ -299,7 +325,7 @@ fn RunColumn(
             <p class="run-status" data-testid="status">{status}</p>
             {move || run.with(|run| run.error.clone()).map(|error| view! { <p class="error">{error}</p> })}
             <ol class="post-list">
-                <For each=move || run.with(|run| run.items.clone()) key=|product| product.id let:product>
+                <For each=move || items.with(|items| items.iter().cloned().collect::<Vec<_>>()) key=|product| product.id let:product>
                     <li class="post-item">
                         <div class="post-title">
                             <strong>{product.title}</strong>

@@ -333,8 +333,10 @@ async fn the_page_has_strict_security_headers() {
     assert_eq!(refused.headers()["x-content-type-options"], "nosniff");
 }
 
-/// The posts page's state, as far as this test reads it.
-#[derive(Clone, Default, Serialize, Deserialize)]
+/// The posts page's state, as far as this test reads it: the derive's
+/// `Deserialize` skips the fields it does not name.
+#[derive(Clone, Default, State)]
+#[state(name = "posts")]
 struct Posts {
     background: Run,
 }
@@ -342,10 +344,6 @@ struct Posts {
 #[derive(Clone, Default, Serialize, Deserialize)]
 struct Run {
     error: Option<String>,
-}
-
-impl State for Posts {
-    const NAME: &'static str = "posts";
 }
 
 /// Issue 14, item 9: an error's chain says what the server knows (here the
