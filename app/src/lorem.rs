@@ -9,12 +9,10 @@
 //! two loops writing into one card. It is restartable too: it streams from
 //! where its card stands, so after a server restart the streams go on.
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use stateside_leptos::{use_state, use_stateside};
-use stateside_wire::{HandlerId, State};
+use stateside_wire::{HandlerId, Map, State};
 
 #[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Card {
@@ -23,9 +21,6 @@ pub struct Card {
     pub end_at: u32,
     pub text: String,
     pub running: bool,
-    /// The engine's id of the task streaming into this card. In the state,
-    /// not skipped, so a store that reloads state cannot lose it.
-    task: Option<u64>,
 }
 
 impl Card {
@@ -34,15 +29,18 @@ impl Card {
     }
 }
 
-/// The cards, keyed by id: an update to one card patches only that card.
-#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+/// The cards, keyed by id: an update to one card is one op on that card.
+#[derive(Clone, Default, Debug, PartialEq, State)]
+#[state(name = "lorem")]
 pub struct Lorem {
-    pub cards: BTreeMap<u32, Card>,
+    pub cards: Map<u32, Card>,
     pub last_id: u32,
-}
-
-impl State for Lorem {
-    const NAME: &'static str = "lorem";
+    /// The engine's id of the task streaming into each running card, for
+    /// pause and kill to cancel it. The page has no use for it, so it is
+    /// kept by the stores (a reloaded session can still cancel) and never
+    /// sent.
+    #[backend]
+    tasks: Map<u32, u64>,
 }
 
 pub const NEW_TASK: HandlerId<()> = HandlerId::new("lorem/new_task");
@@ -128,37 +126,39 @@ pub mod handlers {
     }
 
     async fn toggle(mut lorem: Cx<Lorem>, id: u32) -> anyhow::Result<()> {
-        let Some(card) = lorem.cards.get_mut(&id) else {
+        let Some(card) = lorem.cards.get(&id) else {
             return Ok(());
         };
         if card.running {
-            card.running = false;
-            if let Some(task) = card.task.take() {
-                lorem.cancel(TaskId(task));
-            }
+            lorem.cards.update(&id, |card| card.running = false);
+            cancel_card(&mut lorem, id);
             return Ok(());
         }
         if card.done() {
-            *card = Card::fresh();
+            lorem.cards.insert(id, Card::fresh());
         }
         stream_card(&mut lorem, id)
     }
 
     async fn kill(mut lorem: Cx<Lorem>, id: u32) -> anyhow::Result<()> {
-        if let Some(task) = lorem.cards.remove(&id).and_then(|card| card.task) {
-            lorem.cancel(TaskId(task));
-        }
+        lorem.cards.remove(&id);
+        cancel_card(&mut lorem, id);
         Ok(())
     }
 
     /// Starts (or resumes) the card's stream and records its task.
     fn stream_card(lorem: &mut Cx<Lorem>, id: u32) -> anyhow::Result<()> {
         let task = lorem.start(STREAM, &id)?;
-        if let Some(card) = lorem.cards.get_mut(&id) {
-            card.running = true;
-            card.task = Some(task.0);
-        }
+        lorem.cards.update(&id, |card| card.running = true);
+        lorem.tasks.insert(id, task.0);
         Ok(())
+    }
+
+    /// Cancels the card's stream, if one is running.
+    fn cancel_card(lorem: &mut Cx<Lorem>, id: u32) {
+        if let Some(task) = lorem.tasks.remove(&id) {
+            lorem.cancel(TaskId(task));
+        }
     }
 
     /// Streams into one card from where it stands to its end. Paused or
@@ -167,15 +167,22 @@ pub mod handlers {
         loop {
             tokio::time::sleep(TICK).await;
             let mut lorem = task.lock().await;
-            let Some(card) = lorem.cards.get_mut(&id) else {
-                return Ok(());
-            };
-            card.text.push_str(&words());
-            card.progress += 1;
-            if card.done() {
-                card.running = false;
-                card.task = None;
-                return Ok(());
+            let done = lorem.cards.update(&id, |card| {
+                card.text.push_str(&words());
+                card.progress += 1;
+                if card.done() {
+                    card.running = false;
+                }
+                card.done()
+            });
+            match done {
+                // Killed while it slept, or finished.
+                None => return Ok(()),
+                Some(true) => {
+                    lorem.tasks.remove(&id);
+                    return Ok(());
+                }
+                Some(false) => {}
             }
         }
     }
