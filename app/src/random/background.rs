@@ -2,18 +2,16 @@
 //! sleeping without the session's lock, so other clicks apply at once.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use stateside_leptos::use_field;
 use stateside_wire::{HandlerId, State};
 
 use super::{Runner, page::RandomPage};
 
 /// This page's run.
-#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BackgroundRun(pub Runner);
-
-impl State for BackgroundRun {
-    const NAME: &'static str = "random_background";
+#[derive(Clone, Default, Debug, PartialEq, State)]
+#[state(name = "random_background")]
+pub struct BackgroundRun {
+    pub runner: Runner,
 }
 
 pub const SET_RUNNING: HandlerId<bool> = HandlerId::new("random/background/set_running");
@@ -31,14 +29,14 @@ pub mod handlers {
     const RUN: HandlerId<()> = HandlerId::new("random/background/run");
 
     async fn set_running(mut run: Cx<BackgroundRun>, on: bool) -> anyhow::Result<()> {
-        if run.0.switch(on) {
+        if run.runner.switch(on) {
             run.start(RUN, &())?;
         }
         Ok(())
     }
 
     async fn single_step(mut run: Cx<BackgroundRun>, (): ()) -> anyhow::Result<()> {
-        if run.0.single_step() {
+        if run.runner.single_step() {
             run.start(RUN, &())?;
         }
         Ok(())
@@ -49,13 +47,13 @@ pub mod handlers {
         loop {
             let delay = {
                 let mut run = task.lock().await;
-                run.0.loading = true;
+                run.runner.loading = true;
                 run.state::<RandomShared>().delay()
             };
             tokio::time::sleep(delay).await;
             let mut run = task.lock().await;
             run.state_mut::<RandomShared>().roll();
-            if !run.0.step_done() {
+            if !run.runner.step_done() {
                 return Ok(());
             }
         }
@@ -78,7 +76,7 @@ pub fn RandomBackgroundPage() -> impl IntoView {
             title="Background"
             how="a background task sleeps without the lock, so your other clicks apply at once."
             other=("/random/chain", "chained")
-            run=use_field(|run: &BackgroundRun| run.0.clone())
+            run=use_field(|run: &BackgroundRun| run.runner.clone())
             set_running=SET_RUNNING
             single_step=SINGLE_STEP
         />

@@ -3,18 +3,16 @@
 //! for the whole delay and other clicks wait behind it.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use stateside_leptos::use_field;
 use stateside_wire::{HandlerId, State};
 
 use super::{Runner, page::RandomPage};
 
 /// This page's run.
-#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ChainRun(pub Runner);
-
-impl State for ChainRun {
-    const NAME: &'static str = "random_chain";
+#[derive(Clone, Default, Debug, PartialEq, State)]
+#[state(name = "random_chain")]
+pub struct ChainRun {
+    pub runner: Runner,
 }
 
 pub const SET_RUNNING: HandlerId<bool> = HandlerId::new("random/chain/set_running");
@@ -32,14 +30,14 @@ pub mod handlers {
     const STEP: HandlerId<()> = HandlerId::new("random/chain/step");
 
     async fn set_running(mut run: Cx<ChainRun>, on: bool) -> anyhow::Result<()> {
-        if run.0.switch(on) {
+        if run.runner.switch(on) {
             run.emit(STEP, &())?;
         }
         Ok(())
     }
 
     async fn single_step(mut run: Cx<ChainRun>, (): ()) -> anyhow::Result<()> {
-        if run.0.single_step() {
+        if run.runner.single_step() {
             run.emit(STEP, &())?;
         }
         Ok(())
@@ -47,13 +45,13 @@ pub mod handlers {
 
     /// One value per event, sleeping with the session's queue held.
     async fn step(mut run: Cx<ChainRun>, (): ()) -> anyhow::Result<()> {
-        run.0.loading = true;
+        run.runner.loading = true;
         // Shows the spinner now, before the sleep, not with the value.
         run.flush();
         let delay = run.state::<RandomShared>().delay();
         tokio::time::sleep(delay).await;
         run.state_mut::<RandomShared>().roll();
-        if run.0.step_done() {
+        if run.runner.step_done() {
             run.emit(STEP, &())?;
         }
         Ok(())
@@ -62,7 +60,7 @@ pub mod handlers {
     /// Steps still queued when the server stopped are gone: a restored
     /// session starts the chain again if its switch is on.
     async fn resume(mut run: Cx<ChainRun>) -> anyhow::Result<()> {
-        if run.0.resumed() {
+        if run.runner.resumed() {
             run.emit(STEP, &())?;
         }
         Ok(())
@@ -83,7 +81,7 @@ pub fn RandomChainPage() -> impl IntoView {
             title="Chained"
             how="each step sleeps inside a foreground handler, so your other clicks wait for it."
             other=("/random/background", "background")
-            run=use_field(|run: &ChainRun| run.0.clone())
+            run=use_field(|run: &ChainRun| run.runner.clone())
             set_running=SET_RUNNING
             single_step=SINGLE_STEP
         />

@@ -22,7 +22,7 @@ mod chain;
 mod page;
 
 use serde::{Deserialize, Serialize};
-use stateside_wire::{HandlerId, State};
+use stateside_wire::{HandlerId, List, State};
 
 pub use background::RandomBackgroundPage;
 pub use chain::RandomChainPage;
@@ -32,14 +32,17 @@ pub const VALUES_SHOWN: usize = 10;
 pub const RANGE_LIMIT: i32 = 100;
 
 /// What both pages share (Reflex's parent state).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, State)]
+#[state(name = "random")]
 pub struct RandomShared {
     pub min: i32,
     pub max: i32,
     pub delay_s: u32,
-    pub values: Vec<i32>,
+    /// The last [`VALUES_SHOWN`], oldest first.
+    pub values: List<i32>,
     pub total: i64,
-    pub log: Vec<String>,
+    /// The latest shared edits, oldest first.
+    pub log: List<String>,
 }
 
 impl Default for RandomShared {
@@ -48,18 +51,14 @@ impl Default for RandomShared {
             min: -10,
             max: 10,
             delay_s: 1,
-            values: Vec::new(),
+            values: List::new(),
             total: 0,
-            log: Vec::new(),
+            log: List::new(),
         }
     }
 }
 
-impl State for RandomShared {
-    const NAME: &'static str = "random";
-}
-
-/// One page's run (Reflex's substates). Each page wraps it in a state of
+/// One page's run (Reflex's substates). Each page keeps it in a state of
 /// its own, so running one page does not show as running on the other.
 #[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Runner {
@@ -97,15 +96,17 @@ pub mod handlers {
             let value = rand::random_range(self.min..=self.max);
             self.total += i64::from(value);
             self.values.push(value);
-            let excess = self.values.len().saturating_sub(VALUES_SHOWN);
-            self.values.drain(..excess);
+            while self.values.len() > VALUES_SHOWN {
+                self.values.pop_front();
+            }
             self.note(format!("value {value:+}"));
         }
 
         fn note(&mut self, what: String) {
             self.log.push(what);
-            let excess = self.log.len().saturating_sub(LOG_SHOWN);
-            self.log.drain(..excess);
+            while self.log.len() > LOG_SHOWN {
+                self.log.pop_front();
+            }
         }
 
         pub(super) fn delay(&self) -> Duration {
