@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use stateside_leptos::{use_state, use_stateside};
-use stateside_wire::{HandlerId, State};
+use stateside_wire::{HandlerId, List, State};
 
 use crate::clicker::ClickCounter;
 
@@ -23,25 +23,21 @@ pub enum Panel {
     Engine,
 }
 
-/// Which panels have a task running.
-#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+/// Which panels have a task running: four at most, diffed as a whole.
+#[derive(Clone, Default, Debug, PartialEq, State)]
+#[state(name = "dashboard")]
 pub struct Dashboard {
     pub running: BTreeSet<Panel>,
 }
 
-impl State for Dashboard {
-    const NAME: &'static str = "dashboard";
-}
-
 /// A simulated metric, as a random walk.
-#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, State)]
+#[state(name = "dashboard_chart")]
 pub struct Chart {
-    pub points: Vec<f64>,
+    /// The last [`CHART_POINTS`], oldest first: a tick adds one and drops
+    /// one, two ops.
+    pub points: List<f64>,
     pub ticks: u64,
-}
-
-impl State for Chart {
-    const NAME: &'static str = "dashboard_chart";
 }
 
 #[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,34 +47,32 @@ pub struct LogLine {
     pub text: String,
 }
 
-#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, State)]
+#[state(name = "dashboard_log")]
 pub struct LogTail {
-    pub lines: Vec<LogLine>,
+    /// The latest lines, oldest first.
+    pub lines: List<LogLine>,
     pub next_seq: u64,
 }
 
-impl State for LogTail {
-    const NAME: &'static str = "dashboard_log";
-}
-
 /// A job that runs to 100 % unless cancelled.
-#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, State)]
+#[state(name = "dashboard_job")]
 pub struct Job {
     pub percent: u32,
     /// It was running when the server stopped, and did not start again.
     pub interrupted: bool,
 }
 
-impl State for Job {
-    const NAME: &'static str = "dashboard_job";
-}
-
 /// The engine as this session's probe sees it.
-#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, State)]
+#[state(name = "dashboard_engine")]
 pub struct EngineView {
     /// Live sessions in the server process.
     pub sessions: usize,
-    /// This session's running background tasks, by handler.
+    /// This session's running background tasks, by handler. A `Vec`, not a
+    /// `List`: each sample replaces it whole, and a diff of the two sends
+    /// nothing when the tasks did not change (a new `List` is sent whole).
     pub tasks: Vec<String>,
     /// How long the probe task waited for the session's lock.
     pub lock_wait_us: u64,
@@ -87,10 +81,6 @@ pub struct EngineView {
     /// How long the probe's foreground event waited in the queue.
     pub queue_wait_us: u64,
     pub samples: u64,
-}
-
-impl State for EngineView {
-    const NAME: &'static str = "dashboard_engine";
 }
 
 pub const START: HandlerId<Panel> = HandlerId::new("dashboard/start");
@@ -221,7 +211,7 @@ fn LogPanel() -> impl IntoView {
     view! {
         <ol class="log-tail" data-testid="ticks" data-ticks=move || log.with(|log| log.next_seq)>
             <For
-                each=move || log.with(|log| log.lines.clone())
+                each=move || log.with(|log| log.lines.iter().cloned().collect::<Vec<_>>())
                 key=|line| line.seq
                 children=|line| {
                     let class = format!("log-line log-{}", line.level.to_lowercase());

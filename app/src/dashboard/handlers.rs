@@ -85,8 +85,9 @@ async fn chart(mut task: Task<Chart>, (): ()) -> anyhow::Result<()> {
         let last = chart.points.last().copied().unwrap_or(50.0);
         let next = (last + rand::random_range(-8.0..=8.0)).clamp(5.0, 95.0);
         chart.points.push(next);
-        let excess = chart.points.len().saturating_sub(CHART_POINTS);
-        chart.points.drain(..excess);
+        while chart.points.len() > CHART_POINTS {
+            chart.points.pop_front();
+        }
         chart.ticks += 1;
     }
 }
@@ -124,8 +125,9 @@ async fn log_tail(mut task: Task<LogTail>, (): ()) -> anyhow::Result<()> {
             level: level.to_owned(),
             text,
         });
-        let excess = log.lines.len().saturating_sub(LOG_LINES);
-        log.lines.drain(..excess);
+        while log.lines.len() > LOG_LINES {
+            log.lines.pop_front();
+        }
     }
 }
 
