@@ -96,10 +96,12 @@ fn state_impl(spec: &Spec) -> TokenStream {
         quote!(#kind.forget(&mut self.#field_ident);)
     });
     let backend_methods = backend_methods(spec);
+    let shown_at_all = shown(spec).next().is_some();
     let recompute_restored = recompute_all(spec, &quote!(state));
     quote! {
         impl #krate::State for #ident {
             const NAME: &'static str = #name;
+            const SHOWN: bool = #shown_at_all;
 
             #[allow(unused_imports)]
             fn changes(

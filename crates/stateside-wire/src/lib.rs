@@ -12,6 +12,7 @@
 //! - `document`: the client's copy of the session document, and how a message
 //!   moves it.
 //! - `handler`: typed handler names, so a call cannot misspell one.
+//! - `page`: the event a tab sends when its page changes ([`NAVIGATE`]).
 //! - `link`: which URLs a redirect or download may go to, for both sides.
 //! - `state`: the trait every piece of session state implements, derived
 //!   with `#[derive(State)]` (re-exported from `stateside-macros`).
@@ -27,6 +28,7 @@ mod document;
 mod handler;
 mod link;
 mod message;
+mod page;
 mod protocol;
 mod size;
 mod state;
@@ -44,6 +46,7 @@ pub use link::is_web_url;
 pub use message::{
     Action, ClientEvent, DEFAULT_MAX_PAYLOAD, Notice, NoticeKind, ServerMessage, Update,
 };
+pub use page::{NAVIGATE, Navigation};
 pub use protocol::{
     Downward, OPEN_PATH, OpenRequest, PROTOCOL_PREFIX, ProtocolError, Receipt, Refusal,
     RefusalReason, SEND_PATH, SOCKET_PATH, STREAM_PATH, SendRequest, SessionInfo, Upward,

@@ -48,6 +48,11 @@ pub trait State: Clone + Default + Serialize + DeserializeOwned + 'static {
     /// The key of this state in the session document. Must be unique per app.
     const NAME: &'static str;
 
+    /// Whether clients see this state at all: `false` for a state whose
+    /// every field is `#[backend]`, which stores keep but which is never
+    /// part of the document a browser holds.
+    const SHOWN: bool = true;
+
     /// Appends to `ops` what takes `before`, this state as its clients last
     /// saw it, to `self`, with every path under `path`; brings computed
     /// fields up to date first, and clears the journals of tracked

@@ -19,6 +19,8 @@ use crate::{
     call::{Background, Call, CxCore, Foreground, HandlerFuture, Prepared, TaskCore, TaskStart},
     cx::Cx,
     error::Error,
+    navigation,
+    page::PageHooks,
     state_map::SessionState,
     task::Task,
 };
@@ -56,7 +58,6 @@ pub(crate) enum Restored {
 }
 
 /// The handlers of an application. Build it once at startup.
-#[derive(Default)]
 pub struct App {
     handlers: HashMap<&'static str, Registered>,
     /// Run once whenever a session is restored (see [`App::on_restore`]).
@@ -65,15 +66,51 @@ pub struct App {
     internal: HashSet<&'static str>,
     /// Whether handlers may send `RunScript` (see [`App::run_scripts`]).
     run_scripts: bool,
+    /// The `on_load` and `on_unload` hooks (see [`App::on_load`]).
+    pages: PageHooks,
+}
+
+impl Default for App {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The name [`App::on_restore`] hooks run under, in logs and notices.
 const ON_RESTORE: &str = "on_restore";
 
 impl App {
-    /// An app with no handlers yet.
+    /// An app with no handlers of its own yet (the engine's page events
+    /// are built in).
     pub fn new() -> Self {
-        Self::default()
+        let app = Self {
+            handlers: HashMap::new(),
+            restore_hooks: Vec::new(),
+            internal: HashSet::new(),
+            run_scripts: false,
+            pages: PageHooks::default(),
+        };
+        let hooks = app.pages.clone();
+        navigation::register(app, &hooks)
+    }
+
+    /// Runs `handler` when a tab shows a page whose path matches
+    /// `pattern` (`/notes/:id`, as Leptos routes are written): when the
+    /// page loads or reloads, when the tab navigates to it, and when the
+    /// tab finds its session was lost. Not after a plain reconnect: the
+    /// session still holds what the hook loaded. The handler reads the path,
+    /// params and query with [`Cx::page`].
+    pub fn on_load(self, pattern: &str, handler: HandlerId<()>) -> Self {
+        self.pages.on_load(pattern, handler);
+        self
+    }
+
+    /// Runs `handler` when the tab leaves a page whose path matches
+    /// `pattern` for another page of the app; [`Cx::page`] still reads the
+    /// page being left.
+    pub fn on_unload(self, pattern: &str, handler: HandlerId<()>) -> Self {
+        self.pages.on_unload(pattern, handler);
+        self
     }
 
     /// Registers a foreground handler: it runs in the session's queue, one

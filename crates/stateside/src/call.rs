@@ -59,6 +59,9 @@ pub(crate) struct Prepared {
 pub(crate) struct Job {
     pub(crate) seq: Option<u64>,
     pub(crate) prepared: Prepared,
+    /// Runs before the events already waiting, not behind them: the steps
+    /// of a page navigation, which belong to the event that chained them.
+    pub(crate) next: bool,
 }
 
 /// What running handler code may ask of its session.
@@ -92,6 +95,7 @@ pub(crate) fn chained<A: Serialize>(
     Ok(Job {
         seq: None,
         prepared,
+        next: false,
     })
 }
 

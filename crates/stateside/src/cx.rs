@@ -14,6 +14,7 @@ use crate::{
     call::{Call, CxCore, chained},
     census::EngineStats,
     error::Error,
+    page::Page,
     state_map::{SessionState, StateMap},
     task_id::{TaskId, TaskInfo},
 };
@@ -51,6 +52,12 @@ impl<S: SessionState> Cx<S> {
         self.core.section().state_mut::<T>()
     }
 
+    /// The page the session's tab shows: its path, route params and query
+    /// (see [`App::on_load`](crate::App::on_load)).
+    pub fn page(&mut self) -> &Page {
+        self.core.section().state::<Page>()
+    }
+
     /// Every state of the session, for helpers that work across states.
     pub fn states(&mut self) -> &mut StateMap {
         self.core.section().states()
@@ -69,6 +76,18 @@ impl<S: SessionState> Cx<S> {
     /// already waiting. A background handler starts when its turn comes.
     pub fn emit<A: Serialize>(&mut self, handler: HandlerId<A>, args: &A) -> Result<(), Error> {
         let job = chained(&*self.core.host, handler, args)?;
+        self.core.chained.push(job);
+        Ok(())
+    }
+
+    /// [`emit`](Self::emit), but ahead of the events already waiting.
+    pub(crate) fn emit_next<A: Serialize>(
+        &mut self,
+        handler: HandlerId<A>,
+        args: &A,
+    ) -> Result<(), Error> {
+        let mut job = chained(&*self.core.host, handler, args)?;
+        job.next = true;
         self.core.chained.push(job);
         Ok(())
     }

@@ -22,9 +22,13 @@
 //! - `sequencer`: exactly-once, in-order delivery of client events.
 //! - `lock`: the fair session lock shared by handlers, tasks and readers.
 //! - `action`: which client actions a handler may send ([`ActionRefused`]).
+//! - `page`: which page each tab shows ([`Page`]), and the app's
+//!   `on_load` and `on_unload` hooks.
 //! - `section`: a lock section, the part [`Cx`] and [`Guard`] share.
 //! - `call`: the contract between a session and handler code (`Host`).
 //! - `cx`, `task`: the handler API, [`Cx`], [`Task`] and [`Guard`].
+//! - `navigation`: the built-in handlers that move a tab's page and run
+//!   the app's page hooks.
 //! - `app`: handlers registered by name, and decoding events for them.
 //! - `store`: the [`Store`] trait, the record format, [`FileStore`], and the
 //!   persister that batches saves.
@@ -50,7 +54,9 @@ mod error;
 mod incident;
 mod lock;
 mod mutex;
+mod navigation;
 mod outbox;
+mod page;
 mod registry;
 mod section;
 mod sequencer;
@@ -72,6 +78,7 @@ pub use cx::Cx;
 pub use engine::{EmitError, Engine};
 pub use error::Error;
 pub use incident::incident;
+pub use page::Page;
 pub use session::SessionHandle;
 pub use state_map::{SessionState, StateMap};
 #[cfg(feature = "file")]

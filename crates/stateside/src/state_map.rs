@@ -40,6 +40,8 @@ pub(crate) trait ErasedState: Any + Send + Sync {
     fn shown(&self) -> serde_json::Result<Value>;
     /// The `#[backend]` fields, for stores.
     fn backend(&self) -> serde_json::Result<Option<Value>>;
+    /// `State::SHOWN`.
+    fn is_shown(&self) -> bool;
     /// See `State::changes`; `before` is of the same type.
     fn changes(
         &mut self,
@@ -59,6 +61,9 @@ impl<S: SessionState> ErasedState for S {
     }
     fn backend(&self) -> serde_json::Result<Option<Value>> {
         State::backend(self)
+    }
+    fn is_shown(&self) -> bool {
+        S::SHOWN
     }
     fn changes(
         &mut self,
@@ -91,8 +96,8 @@ struct Slot {
     /// The value as of the last commit, while `value` is a working copy:
     /// `Some` exactly when the state may have changed since then.
     baseline: Option<Arc<dyn ErasedState>>,
-    /// Whether clients have this state at all: a new one is sent whole.
-    shown: bool,
+    /// Whether clients have this state: a new one is sent whole.
+    sent: bool,
     /// Its size as JSON at the last commit (0 before the first).
     bytes: usize,
 }
@@ -181,7 +186,10 @@ impl StateMap {
             let working =
                 Arc::get_mut(&mut slot.value).expect("a working copy is the slot's alone");
             let path = PointerBuf::from_tokens([slot.name]);
-            let bytes = if slot.shown {
+            let bytes = if !working.is_shown() {
+                // Stored, never sent: its journals still need emptying.
+                working.changes(&**baseline, &path, &mut Vec::new())?
+            } else if slot.sent {
                 working.changes(&**baseline, &path, &mut ops)?
             } else {
                 // New to clients: sent whole, once its computed fields and
@@ -205,7 +213,7 @@ impl StateMap {
             let slot = &mut self.slots[index];
             published.publish(slot.name, Arc::clone(&slot.value));
             slot.baseline = None;
-            slot.shown = true;
+            slot.sent = true;
             slot.bytes = bytes;
         }
         // The ops stay in the replay ring while the session idles.
@@ -227,12 +235,13 @@ impl StateMap {
         if let Some(index) = self.slots.iter().position(|slot| slot.type_id == type_id) {
             return index;
         }
+        let shown = self.dormant.remove(S::NAME);
         let backend = self.dormant_backend.remove(S::NAME);
-        let slot = match self
-            .dormant
-            .remove(S::NAME)
-            .map(|shown| S::restore(shown, backend))
-        {
+        let stored = (shown.is_some() || backend.is_some()).then(|| {
+            let shown = shown.unwrap_or_else(|| Value::Object(Map::new()));
+            S::restore(shown, backend)
+        });
+        let slot = match stored {
             // Clients already have it: not a change.
             Some(Ok(restored)) => Slot {
                 name: S::NAME,
@@ -240,7 +249,7 @@ impl StateMap {
                 bytes: json_size(&restored),
                 value: Arc::new(restored),
                 baseline: None,
-                shown: true,
+                sent: true,
             },
             unknown => {
                 if let Some(Err(error)) = unknown {
@@ -253,7 +262,7 @@ impl StateMap {
                     type_id,
                     baseline: Some(value.clone()),
                     value: value.working_copy(),
-                    shown: false,
+                    sent: false,
                     bytes: 0,
                 }
             }

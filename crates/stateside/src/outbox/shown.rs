@@ -22,8 +22,9 @@ pub(crate) struct Shown {
 
 enum Entry {
     Live(Arc<dyn ErasedState>),
+    /// `shown` is `None` for a state clients never see (`State::SHOWN`).
     Stored {
-        shown: Value,
+        shown: Option<Value>,
         backend: Option<Value>,
     },
 }
@@ -44,13 +45,25 @@ impl Publish for Shown {
 impl Shown {
     /// A stored record's document and backend fields.
     pub(crate) fn stored(document: Map<String, Value>, mut backend: Map<String, Value>) -> Self {
-        let entries = document
+        let mut entries: Vec<_> = document
             .into_iter()
             .map(|(name, shown)| {
                 let backend = backend.remove(&name);
-                (Cow::Owned(name), Entry::Stored { shown, backend })
+                let entry = Entry::Stored {
+                    shown: Some(shown),
+                    backend,
+                };
+                (Cow::Owned(name), entry)
             })
             .collect();
+        // What is left belongs to states clients never see.
+        entries.extend(backend.into_iter().map(|(name, backend)| {
+            let entry = Entry::Stored {
+                shown: None,
+                backend: Some(backend),
+            };
+            (Cow::Owned(name), entry)
+        }));
         Self { entries }
     }
 
@@ -58,16 +71,17 @@ impl Shown {
     pub(crate) fn document(&self) -> Map<String, Value> {
         self.entries
             .iter()
-            .map(|(name, entry)| {
+            .filter_map(|(name, entry)| {
                 let shown = match entry {
+                    Entry::Live(state) if !state.is_shown() => return None,
                     Entry::Live(state) => state.shown().unwrap_or_else(|error| {
                         // It serialised when it was published.
                         tracing::error!(state = %name, %error, "a published state no longer serialises");
                         Value::Null
                     }),
-                    Entry::Stored { shown, .. } => shown.clone(),
+                    Entry::Stored { shown, .. } => shown.clone()?,
                 };
-                (name.to_string(), shown)
+                Some((name.to_string(), shown))
             })
             .collect()
     }
@@ -95,35 +109,20 @@ impl Shown {
         match self.entries.iter().find(|(name, _)| name == S::NAME) {
             Some((_, Entry::Live(state))) => downcast::<S>(&**state).clone(),
             Some((_, Entry::Stored { shown, backend })) => {
-                S::restore(shown.clone(), backend.clone()).unwrap_or_default()
+                let shown = shown.clone().unwrap_or_else(|| Value::Object(Map::new()));
+                S::restore(shown, backend.clone()).unwrap_or_default()
             }
             None => S::default(),
         }
     }
 
-    /// Applies an owner's ops, on a Redis follower; false if they do not
-    /// apply (the document is then unchanged in content).
+    /// Applies an owner's ops, on a Redis follower (which holds only
+    /// stored entries); false if they do not apply.
     pub(crate) fn patch(&mut self, ops: &[PatchOperation]) -> bool {
-        let mut backends = Map::new();
-        let mut document = Map::new();
-        for (name, entry) in self.entries.drain(..) {
-            match entry {
-                Entry::Stored { shown, backend } => {
-                    if let Some(backend) = backend {
-                        backends.insert(name.to_string(), backend);
-                    }
-                    document.insert(name.into_owned(), shown);
-                }
-                // A follower holds no live states.
-                Entry::Live(state) => {
-                    document.insert(name.into_owned(), state.shown().unwrap_or(Value::Null));
-                }
-            }
-        }
-        let mut document = Value::Object(document);
+        let mut document = Value::Object(self.document());
         let applied = json_patch::patch(&mut document, ops).is_ok();
         if let Value::Object(document) = document {
-            *self = Self::stored(document, backends);
+            *self = Self::stored(document, self.backend());
         }
         applied
     }

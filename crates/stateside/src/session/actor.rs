@@ -54,7 +54,12 @@ pub(super) async fn run(
         while let Ok(job) = mailbox.try_recv() {
             line.push_back(job);
         }
-        for job in chained {
+        let (next, later): (Vec<_>, Vec<_>) = chained.into_iter().partition(|job| job.next);
+        for job in next.into_iter().rev() {
+            session.work.job_added();
+            line.push_front(Box::new(job));
+        }
+        for job in later {
             session.work.job_added();
             line.push_back(Box::new(job));
         }

@@ -29,6 +29,7 @@ impl SessionInner {
             self.work.enqueue(Job {
                 seq: None,
                 prepared,
+                next: false,
             });
         }
         if tasks.is_empty() {
@@ -48,6 +49,7 @@ impl SessionInner {
                         self.work.enqueue(Job {
                             seq: None,
                             prepared,
+                            next: false,
                         });
                     }
                     "the server restarted".to_owned()

@@ -87,6 +87,7 @@ impl SessionInner {
             prepared => self.work.enqueue(Job {
                 seq: None,
                 prepared,
+                next: false,
             }),
         }
         Ok(())
@@ -130,6 +131,7 @@ impl SessionInner {
             Ok(prepared) => self.work.enqueue(Job {
                 seq: Some(seq),
                 prepared,
+                next: false,
             }),
             Err(error) => {
                 let notice = Notice::failed(error.handler().unwrap_or_default(), error.to_string());
