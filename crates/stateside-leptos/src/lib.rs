@@ -27,6 +27,8 @@
 //!   headers on every response.
 //! - `context`: the [`Stateside`] client as signals, and typed reads of it.
 //! - `components`: the connection banner, toasts and sync gate.
+//! - `page`: page events, the tab's path for the server's `on_load` hooks
+//!   ([`use_page_events`]).
 //! - `pace`: debounced and throttled calls ([`use_debounced`],
 //!   [`use_throttled`]).
 //! - `client` (browser): the connection state machine, both transports, the
@@ -56,6 +58,7 @@ pub mod headers;
 #[path = "client/outbox.rs"]
 mod outbox;
 mod pace;
+mod page;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
@@ -69,3 +72,4 @@ pub mod stream;
 pub use components::{ConnectionBanner, SyncGate, Toasts};
 pub use context::{Stateside, Status, Transport, use_field, use_state, use_stateside};
 pub use pace::{use_debounced, use_throttled};
+pub use page::use_page_events;
