@@ -15,6 +15,13 @@ use crate::json_size;
 /// whole is smaller. A few spare steps spare a tiny list that churn.
 const SPARE_STEPS: usize = 16;
 
+/// The most steps a journal keeps. A collection nested inside a plain
+/// field is diffed with that field, and nothing ever empties its journal:
+/// this bounds what it holds, and what each copy of the state copies.
+/// A section that changes a top-level collection more often than this
+/// sends it whole.
+const MAX_STEPS: usize = 256;
+
 /// A collection's steps since it was last published, and what they did to
 /// its size.
 #[derive(Clone, Debug)]
@@ -140,7 +147,7 @@ impl Journal {
         if self.overflowed {
             return;
         }
-        if self.steps.len() >= len + SPARE_STEPS {
+        if self.steps.len() >= (len + SPARE_STEPS).min(MAX_STEPS) {
             return self.overflow();
         }
         match step() {
@@ -227,5 +234,23 @@ impl Step {
                 value: empty,
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A list nested in a plain field is never published by its journal,
+    /// so nothing empties it: it must stop growing on its own.
+    #[test]
+    fn a_journal_nobody_empties_stays_small() {
+        let mut journal = Journal::default();
+        for len in 1..=10_000 {
+            journal.add("-".to_owned(), &len, 1, len);
+            assert!(journal.steps.len() <= MAX_STEPS);
+        }
+        assert!(journal.overflowed);
+        assert!(journal.steps.is_empty());
     }
 }

@@ -70,6 +70,11 @@ impl<T: Clone> List<T> {
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + ExactSizeIterator {
         self.items.iter()
     }
+
+    /// The items, copied into a `Vec`.
+    pub fn to_vec(&self) -> Vec<T> {
+        self.items.iter().cloned().collect()
+    }
 }
 
 impl<T: Clone + Serialize> List<T> {
@@ -211,6 +216,18 @@ impl<T: Clone + PartialEq> PartialEq for List<T> {
 
 impl<T: Clone + Eq> Eq for List<T> {}
 
+impl<T: Clone + PartialEq> PartialEq<Vec<T>> for List<T> {
+    fn eq(&self, other: &Vec<T>) -> bool {
+        self.items.len() == other.len() && self.items.iter().eq(other)
+    }
+}
+
+impl<T: Clone + PartialEq, const N: usize> PartialEq<[T; N]> for List<T> {
+    fn eq(&self, other: &[T; N]) -> bool {
+        self.items.len() == N && self.items.iter().eq(other)
+    }
+}
+
 impl<T: Clone> Index<usize> for List<T> {
     type Output = T;
 
@@ -231,6 +248,15 @@ impl<T: Clone> FromIterator<T> for List<T> {
 impl<T: Clone> From<Vec<T>> for List<T> {
     fn from(items: Vec<T>) -> Self {
         items.into_iter().collect()
+    }
+}
+
+impl<T: Clone> IntoIterator for List<T> {
+    type Item = T;
+    type IntoIter = imbl::vector::ConsumingIter<T, imbl::shared_ptr::DefaultSharedPtr>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
     }
 }
 
