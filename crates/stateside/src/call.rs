@@ -25,6 +25,7 @@ use crate::{
     lock::SessionLock,
     section::{Section, Settle},
     task_id::{TaskId, TaskInfo},
+    token::SessionToken,
 };
 
 pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
@@ -77,6 +78,8 @@ pub(crate) trait Host: Settle + Send + Sync {
     fn tasks(&self) -> Vec<TaskInfo>;
     fn cancel(&self, id: TaskId) -> bool;
     fn engine_stats(&self) -> EngineStats;
+    /// The session's token.
+    fn token(&self) -> SessionToken;
     /// Whether the app lets handlers send `RunScript`.
     fn runs_scripts(&self) -> bool;
 }

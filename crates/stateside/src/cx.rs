@@ -17,6 +17,7 @@ use crate::{
     page::Page,
     state_map::{SessionState, StateMap},
     task_id::{TaskId, TaskInfo},
+    token::SessionToken,
 };
 
 /// A foreground handler's view of its session. It dereferences to the
@@ -131,6 +132,13 @@ impl<S: SessionState> Cx<S> {
     /// Live sessions and running tasks in this process, for dashboards.
     pub fn engine_stats(&self) -> EngineStats {
         self.core.host.engine_stats()
+    }
+
+    /// This session's token: what [`Engine::emit`](crate::Engine::emit)
+    /// finds it by, for a webhook or a job to reach it later. A secret, like
+    /// a session cookie: keep it on the server.
+    pub fn token(&self) -> SessionToken {
+        self.core.host.token()
     }
 }
 

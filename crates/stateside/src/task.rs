@@ -45,6 +45,7 @@ use crate::{
     section::Section,
     state_map::{SessionState, StateMap},
     task_id::TaskId,
+    token::SessionToken,
 };
 
 /// A background task's handle on its session. Cheap to clone: clones share
@@ -125,6 +126,11 @@ impl<S: SessionState> Task<S> {
     /// Live sessions and running tasks in this process, for dashboards.
     pub fn engine_stats(&self) -> EngineStats {
         self.core.host.engine_stats()
+    }
+
+    /// This session's token; see [`Cx::token`](crate::Cx::token).
+    pub fn token(&self) -> SessionToken {
+        self.core.host.token()
     }
 }
 

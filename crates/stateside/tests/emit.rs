@@ -6,12 +6,33 @@
 
 mod support;
 
-use std::time::Duration;
+use std::{sync::Mutex, time::Duration};
 
-use stateside::{EmitError, Engine, Error, HandlerId, RedisStore, SessionToken};
+use stateside::{Cx, EmitError, Engine, Error, HandlerId, RedisStore, SessionToken};
 use support::{redis_server::RedisServer, *};
 
 const NOT_A_HANDLER: HandlerId<()> = HandlerId::new("no_such_handler");
+const SUBSCRIBE: HandlerId<()> = HandlerId::new("subscribe");
+
+/// Where a handler leaves its session's token for a webhook to use later.
+static SUBSCRIBED: Mutex<Vec<SessionToken>> = Mutex::new(Vec::new());
+
+async fn subscribe(cx: Cx<Counter>, (): ()) -> anyhow::Result<()> {
+    SUBSCRIBED.lock().unwrap().push(cx.token());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_handler_knows_its_token_for_a_webhook_to_reach_it_later() {
+    let engine = Engine::new(app().on(SUBSCRIBE, subscribe), config());
+    let mut tab = Client::connect(engine.open().unwrap());
+    tab.send(SUBSCRIBE, ());
+    tab.settled::<Counter>().await;
+    let token = SUBSCRIBED.lock().unwrap().pop().unwrap();
+    assert_eq!(token, tab.session.token());
+    engine.emit(&token, INCREMENT, &()).await.unwrap();
+    tab.until(|counter: &Counter| counter.count == 1).await;
+}
 
 #[tokio::test]
 async fn an_emitted_event_runs_in_order_and_reaches_the_tab() {

@@ -14,6 +14,7 @@ use crate::{
     section::{Outcome, Settle},
     state_map::StateMap,
     task_id::{TaskId, TaskInfo},
+    token::SessionToken,
 };
 
 impl Settle for SessionHandle {
@@ -37,6 +38,10 @@ impl Host for SessionHandle {
 
     fn enqueue_unless_cancelled(&self, job: Job, cancelled: &AtomicBool) {
         self.inner.enqueue_unless_cancelled(job, cancelled);
+    }
+
+    fn token(&self) -> SessionToken {
+        self.inner.token
     }
 
     fn tasks(&self) -> Vec<TaskInfo> {
