@@ -1,5 +1,6 @@
 //! `/actions`: the client actions a handler can send along with its patch
-//! (toast, redirect, focus, set value, scroll, download, console). Each
+//! (toasts of each level, a redirect through the app's router, focus, set
+//! value, scroll, download, console). Each
 //! button calls a handler on the server; the effect happens in the page.
 //!
 //! `RunScript` is the one left out: it needs `App::run_scripts()`, which
@@ -22,6 +23,7 @@ pub struct ActionsDemo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Effect {
     Toast,
+    Warning,
     Redirect,
     Focus,
     SetValue,
@@ -37,6 +39,7 @@ pub mod handlers {
     //! Server side: one handler that answers with the asked-for action.
 
     use stateside::{Action, App, Cx};
+    use stateside_wire::ToastLevel;
 
     use super::*;
 
@@ -44,9 +47,12 @@ pub mod handlers {
         demo.sent += 1;
         let sent = demo.sent;
         demo.action(match effect {
-            Effect::Toast => Action::Toast {
-                message: format!("Hello from the server (action #{sent})"),
-            },
+            Effect::Toast => Action::toast(format!("Hello from the server (action #{sent})")),
+            Effect::Warning => Action::toast_for(
+                ToastLevel::Warning,
+                "Disk almost full: this warning stays until you dismiss it",
+                None,
+            ),
             Effect::Redirect => Action::Redirect {
                 to: "/?from=redirect".to_owned(),
             },
@@ -94,6 +100,7 @@ pub fn ActionsPage() -> impl IntoView {
             <p class="lead">"Each button asks a server handler, which answers with an effect in this page."</p>
             <div class="row wrap">
                 {button("Toast", Effect::Toast)}
+                {button("Warning that stays", Effect::Warning)}
                 {button("Redirect", Effect::Redirect)}
                 {button("Focus the input", Effect::Focus)}
                 {button("Set its value", Effect::SetValue)}

@@ -55,3 +55,26 @@ test("an unknown handler gets a clear error toast and the session goes on", asyn
   await page.getByRole("button", { name: "+1", exact: true }).click();
   await expect(page.getByTestId("count")).toHaveText("1");
 });
+
+test("a warning toast is an alert that stays until it is dismissed", async ({ page }) => {
+  await openLive(page, "/actions");
+  await page.getByRole("button", { name: "Warning that stays" }).click();
+  const warning = page.getByRole("alert").filter({ hasText: "Disk almost full" });
+  await expect(warning).toBeVisible();
+  // Past the 6 s an ordinary toast stays.
+  await page.waitForTimeout(6_500);
+  await expect(warning).toBeVisible();
+  await page.getByRole("button", { name: /^Dismiss: Disk almost full/ }).click();
+  await expect(warning).toHaveCount(0);
+});
+
+test("a redirect to a page of the app goes through the router, without a reload", async ({ page }) => {
+  await openLive(page, "/actions");
+  await page.evaluate(() => {
+    (window as unknown as { kept: string }).kept = "the same page";
+  });
+  await page.getByRole("button", { name: "Redirect" }).click();
+  await expect(page).toHaveURL(/\/\?from=redirect$/);
+  await expect(page.getByRole("heading", { level: 1 }).first()).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { kept?: string }).kept)).toBe("the same page");
+});

@@ -15,12 +15,22 @@ use crate::Stateside;
 pub(crate) fn perform(stateside: Stateside, action: Action) {
     let element = |id: &str| document().get_element_by_id(id);
     match action {
-        Action::Toast { message } => stateside.toast(message),
+        Action::Toast {
+            message,
+            level,
+            duration_ms,
+        } => stateside.toast_with(level, message, duration_ms),
         Action::Redirect { to } | Action::Download { url: to, .. } if !is_web_url(&to) => {
             web_sys::console::error_1(&format!("stateside: refused to open `{to}`").into());
         }
         Action::Redirect { to } => {
-            let _ = window().location().set_href(&to);
+            let in_app = to.starts_with('/') && !to.starts_with("//");
+            match stateside.router.get_value() {
+                Some(navigate) if in_app => navigate(&to),
+                _ => {
+                    let _ = window().location().set_href(&to);
+                }
+            }
         }
         Action::SetFocus { id } => {
             if let Some(element) =
@@ -45,11 +55,14 @@ pub(crate) fn perform(stateside: Stateside, action: Action) {
         }
         Action::Download { url, filename } => download(&url, &filename),
         Action::ConsoleLog { message } => web_sys::console::log_1(&message.into()),
-        Action::RunScript { code } => {
-            if let Err(error) = js_sys::eval(&code) {
-                web_sys::console::error_2(&"stateside: script failed".into(), &error);
+        Action::RunScript { code, then } => match js_sys::eval(&code) {
+            Ok(result) => {
+                if let Some(handler) = then {
+                    stateside.call_named(handler, json_of(&result));
+                }
             }
-        }
+            Err(error) => web_sys::console::error_2(&"stateside: script failed".into(), &error),
+        },
     }
 }
 
@@ -68,4 +81,14 @@ fn download(url: &str, filename: &str) {
         anchor.click();
         let _ = body.remove_child(&anchor);
     }
+}
+
+/// A script's result as JSON: `null` for `undefined`, a function, or a
+/// value `JSON.stringify` refuses (a cycle).
+fn json_of(result: &wasm_bindgen::JsValue) -> serde_json::Value {
+    js_sys::JSON::stringify(result)
+        .ok()
+        .and_then(|text| text.as_string())
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(serde_json::Value::Null)
 }

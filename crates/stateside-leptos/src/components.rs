@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use stateside_wire::ToastLevel;
+
 use crate::{Status, use_stateside};
 
 /// A thin banner while the stream is down, or after the server lost the
@@ -38,14 +40,32 @@ pub fn ConnectionBanner() -> impl IntoView {
     }
 }
 
-/// Error notices and handler toasts, newest last.
+/// Error notices and handler toasts, newest last. Warnings and errors are
+/// alerts, which a screen reader announces at once; the others are status
+/// messages, announced when it is free. Each can be dismissed.
 #[component]
 pub fn Toasts() -> impl IntoView {
-    let toasts = use_stateside().toasts;
+    let stateside = use_stateside();
+    let toasts = stateside.toasts;
     view! {
-        <div class="toasts" aria-live="polite">
+        <div class="toasts">
             <For each=move || toasts.get() key=|toast| toast.id let:toast>
-                <div class="toast">{toast.text}</div>
+                <div
+                    class=format!("toast {}", toast.level.as_str())
+                    role=match toast.level {
+                        ToastLevel::Warning | ToastLevel::Error => "alert",
+                        ToastLevel::Info | ToastLevel::Success => "status",
+                    }
+                >
+                    <span>{toast.text.clone()}</span>
+                    <button
+                        class="toast-dismiss"
+                        aria-label=format!("Dismiss: {}", toast.text)
+                        on:click=move |_| stateside.dismiss(toast.id)
+                    >
+                        "×"
+                    </button>
+                </div>
             </For>
         </div>
     }

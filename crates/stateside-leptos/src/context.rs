@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use serde::Serialize;
-use stateside_wire::{Document, HandlerId, State};
+use stateside_wire::{Document, HandlerId, State, ToastLevel};
 
 /// Arguments larger than this are refused here, with a toast, rather than
 /// sent to be refused by the server's body limit on every retry.
@@ -59,7 +59,13 @@ pub struct Toast {
     pub id: u64,
     /// The message shown.
     pub text: String,
+    /// How it looks, and how a screen reader announces it.
+    pub level: ToastLevel,
 }
+
+/// How long a toast stays unless a handler says otherwise.
+#[cfg(feature = "hydrate")]
+const TOAST_MILLIS: u32 = 6_000;
 
 /// The Stateside client of this page. `Copy`: it is a bundle of signals.
 #[derive(Clone, Copy)]
@@ -76,7 +82,13 @@ pub struct Stateside {
     /// The server lost the session this page followed, and the page started
     /// a new one; the banner says so until the user dismisses it.
     pub(crate) session_renewed: RwSignal<bool>,
+    /// The app router's navigation, once [`use_page_events`](crate::use_page_events)
+    /// ran: a redirect to a path of the app goes through it.
+    pub(crate) router: StoredValue<Option<InAppNavigate>, LocalStorage>,
 }
+
+/// Goes to a path of the app without reloading the page.
+pub(crate) type InAppNavigate = std::rc::Rc<dyn Fn(&str)>;
 
 impl Stateside {
     /// Creates the client, provides it as context, and (in the browser)
@@ -90,6 +102,7 @@ impl Stateside {
             unacked: RwSignal::new(0),
             transport: RwSignal::new(Transport::WebSocket),
             session_renewed: RwSignal::new(false),
+            router: StoredValue::new_local(None),
         };
         provide_context(stateside);
         #[cfg(feature = "hydrate")]
@@ -140,7 +153,7 @@ impl Stateside {
     /// the event is queued, sent in order, and resent until acknowledged.
     pub fn call<A: Serialize>(&self, handler: HandlerId<A>, args: A) {
         match handler.call(&args) {
-            Ok(event) if event.args.to_string().len() > MAX_ARGS_BYTES => self.toast(format!(
+            Ok(event) if event.args.to_string().len() > MAX_ARGS_BYTES => self.error(format!(
                 "{}: arguments over {} KiB were not sent",
                 handler.name(),
                 MAX_ARGS_BYTES / 1024
@@ -149,23 +162,51 @@ impl Stateside {
             Ok(event) => crate::client::send(event),
             #[cfg(not(feature = "hydrate"))]
             Ok(_) => {}
-            Err(error) => self.toast(format!("{}: {error}", handler.name())),
+            Err(error) => self.error(format!("{}: {error}", handler.name())),
         }
     }
 
-    pub(crate) fn toast(&self, text: String) {
+    /// Calls a handler named at run time (a script's `then`).
+    #[cfg(feature = "hydrate")]
+    pub(crate) fn call_named(&self, handler: String, args: serde_json::Value) {
+        crate::client::send(stateside_wire::ClientEvent {
+            seq: 0,
+            handler,
+            args,
+        });
+    }
+
+    /// Something failed: an error toast.
+    pub(crate) fn error(&self, text: String) {
+        self.toast_with(ToastLevel::Error, text, None);
+    }
+
+    /// Shows `text` for `millis` (the usual 6 s if `None`; until the user
+    /// dismisses it if 0).
+    pub(crate) fn toast_with(&self, level: ToastLevel, text: String, millis: Option<u32>) {
         let id = self
             .toasts
             .with_untracked(|toasts| toasts.last().map_or(0, |t| t.id + 1));
-        self.toasts.update(|toasts| toasts.push(Toast { id, text }));
+        self.toasts
+            .update(|toasts| toasts.push(Toast { id, text, level }));
         #[cfg(feature = "hydrate")]
         {
-            let toasts = self.toasts;
-            set_timeout(
-                move || toasts.update(|all| all.retain(|toast| toast.id != id)),
-                std::time::Duration::from_secs(6),
-            );
+            let millis = millis.unwrap_or(TOAST_MILLIS);
+            if millis > 0 {
+                let stateside = *self;
+                set_timeout(
+                    move || stateside.dismiss(id),
+                    std::time::Duration::from_millis(millis.into()),
+                );
+            }
         }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = millis;
+    }
+
+    /// Takes a toast down.
+    pub fn dismiss(&self, id: u64) {
+        self.toasts.update(|all| all.retain(|toast| toast.id != id));
     }
 }
 

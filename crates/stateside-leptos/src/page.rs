@@ -2,20 +2,30 @@
 //! so the app's `on_load` and `on_unload` hooks run on the server.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
+use std::rc::Rc;
+
+use leptos_router::{
+    NavigateOptions,
+    hooks::{use_location, use_navigate},
+};
 use stateside_wire::{NAVIGATE, Navigation};
 
-use crate::context::use_stateside;
+use crate::context::{InAppNavigate, use_stateside};
 
 /// Sends [`NAVIGATE`] when the page loads, on every navigation within the
 /// app, and again (as a load) when the server lost the tab's session, so
 /// the new session runs the page's `on_load` hooks too. A plain reconnect
 /// sends nothing: the session still holds what they loaded.
 ///
-/// Call it once, inside the app's `<Router>`.
+/// It also lets a handler's `Redirect` to a path of the app go through the
+/// router, without reloading the page. Call it once, inside the app's
+/// `<Router>`.
 pub fn use_page_events() {
     let stateside = use_stateside();
     let location = use_location();
+    let navigate = use_navigate();
+    let in_app: InAppNavigate = Rc::new(move |to: &str| navigate(to, NavigateOptions::default()));
+    stateside.router.set_value(Some(in_app));
     let here = move |load: bool| Navigation {
         path: location.pathname.get_untracked(),
         query: location

@@ -44,7 +44,7 @@ pub use document::{ApplyError, Document};
 pub use handler::HandlerId;
 pub use link::is_web_url;
 pub use message::{
-    Action, ClientEvent, DEFAULT_MAX_PAYLOAD, Notice, NoticeKind, ServerMessage, Update,
+    Action, ClientEvent, DEFAULT_MAX_PAYLOAD, Notice, NoticeKind, ServerMessage, ToastLevel, Update,
 };
 pub use page::{NAVIGATE, Navigation};
 pub use protocol::{

@@ -144,12 +144,20 @@ impl std::fmt::Display for Notice {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
-    /// Shows a short message.
+    /// Shows a short message ([`Action::toast`]).
     Toast {
         /// The text shown.
         message: String,
+        /// How it looks, and whether a screen reader interrupts for it.
+        #[serde(default, skip_serializing_if = "ToastLevel::is_info")]
+        level: ToastLevel,
+        /// How long it stays, in milliseconds: 6,000 if absent, and until
+        /// the user dismisses it if 0.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<u32>,
     },
-    /// Navigates the page away.
+    /// Goes to another page: a path of this app (`/notes/7`) through the
+    /// app's router, without reloading it; any other URL by loading it.
     Redirect {
         /// The URL to go to: `http(s)` or relative ([`is_web_url`](crate::is_web_url)).
         to: String,
@@ -190,5 +198,119 @@ pub enum Action {
     RunScript {
         /// The script.
         code: String,
+        /// A handler that gets the script's result, as JSON (Reflex's
+        /// `call_script` callback); see [`Action::run_script_then`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        then: Option<String>,
     },
+}
+
+/// How a toast looks, and how urgently a screen reader announces it:
+/// warnings and errors interrupt, the others wait their turn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToastLevel {
+    /// Neutral news.
+    #[default]
+    Info,
+    /// Something worked.
+    Success,
+    /// Something needs attention.
+    Warning,
+    /// Something failed.
+    Error,
+}
+
+impl ToastLevel {
+    fn is_info(&self) -> bool {
+        *self == Self::Info
+    }
+
+    /// Its name, for CSS: `info`, `success`, `warning`, `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Success => "success",
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
+}
+
+impl Action {
+    /// An info toast that stays the usual 6 seconds.
+    pub fn toast(message: impl Into<String>) -> Self {
+        Self::Toast {
+            message: message.into(),
+            level: ToastLevel::Info,
+            duration_ms: None,
+        }
+    }
+
+    /// A toast of `level` that stays `duration` (`None`: until dismissed).
+    pub fn toast_for(
+        level: ToastLevel,
+        message: impl Into<String>,
+        duration: Option<std::time::Duration>,
+    ) -> Self {
+        let millis = duration.map_or(0, |duration| {
+            u32::try_from(duration.as_millis())
+                .unwrap_or(u32::MAX)
+                .max(1)
+        });
+        Self::Toast {
+            message: message.into(),
+            level,
+            duration_ms: Some(millis),
+        }
+    }
+
+    /// Runs `code` in the page (needs `App::run_scripts`).
+    pub fn run_script(code: impl Into<String>) -> Self {
+        Self::RunScript {
+            code: code.into(),
+            then: None,
+        }
+    }
+
+    /// Runs `code` in the page, then calls `then` with its result as JSON
+    /// (`null` for `undefined` or a value JSON cannot hold). The result
+    /// comes from the browser: check it like any argument.
+    pub fn run_script_then(
+        code: impl Into<String>,
+        then: crate::HandlerId<serde_json::Value>,
+    ) -> Self {
+        Self::RunScript {
+            code: code.into(),
+            then: Some(then.name().to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// An info toast with the usual duration reads as it did before levels
+    /// and durations existed, so older pages and records still understand.
+    #[test]
+    fn toasts_write_only_what_differs_from_the_usual() {
+        let plain = serde_json::to_value(Action::toast("hi")).unwrap();
+        assert_eq!(plain, json!({ "action": "toast", "message": "hi" }));
+        let sticky = Action::toast_for(ToastLevel::Warning, "careful", None);
+        assert_eq!(
+            serde_json::to_value(&sticky).unwrap(),
+            json!({ "action": "toast", "message": "careful", "level": "warning", "duration_ms": 0 })
+        );
+        let old: Action =
+            serde_json::from_value(json!({ "action": "toast", "message": "x" })).unwrap();
+        assert_eq!(old, Action::toast("x"));
+        let script = Action::run_script_then("1 + 1", crate::HandlerId::new("sum"));
+        assert_eq!(
+            serde_json::to_value(script).unwrap(),
+            json!({ "action": "run_script", "code": "1 + 1", "then": "sum" })
+        );
+    }
 }

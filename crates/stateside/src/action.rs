@@ -64,9 +64,7 @@ mod tests {
             filename: "x.html".to_owned(),
         };
         assert!(vet(&download, true).is_err());
-        let script = Action::RunScript {
-            code: "1".to_owned(),
-        };
+        let script = Action::run_script("1");
         assert_eq!(vet(&script, false), Err(ActionRefused::ScriptsOff));
         assert_eq!(vet(&script, true), Ok(()));
     }

@@ -70,9 +70,7 @@ async fn only_web_urls_and_allowed_scripts_reach_the_tab() {
             url: "data:text/html,<script>alert(1)</script>".to_owned(),
             filename: "x.html".to_owned(),
         },
-        Action::RunScript {
-            code: "alert(1)".to_owned(),
-        },
+        Action::run_script("alert(1)"),
     ] {
         client.send(SEND, refused);
     }
@@ -104,9 +102,7 @@ async fn an_app_that_runs_scripts_sends_them() {
     let engine = engine_of(App::new().run_scripts());
     assert!(engine.app().runs_scripts());
     let mut client = Client::connect(engine.open().unwrap());
-    let script = Action::RunScript {
-        code: "console.log(1)".to_owned(),
-    };
+    let script = Action::run_script("console.log(1)");
     client.send(SEND, script.clone());
     let counter: Counter = client.quiesce().await;
     assert_eq!(counter.count, 1);

@@ -27,9 +27,7 @@ async fn fail_in_foreground(mut cx: Cx<Counter>, panic: bool) -> anyhow::Result<
     cx.count += 1;
     cx.flush();
     cx.count += 10;
-    cx.action(Action::Toast {
-        message: "never sent".to_owned(),
-    })?;
+    cx.action(Action::toast("never sent"))?;
     failure(panic)
 }
 
@@ -66,11 +64,7 @@ async fn update_or_not(mut task: Task<Counter>, (): ()) -> anyhow::Result<()> {
     let failed: Result<(), &str> = task
         .update(|counter| {
             counter.count += 100;
-            counter
-                .action(Action::Toast {
-                    message: "never sent".to_owned(),
-                })
-                .unwrap();
+            counter.action(Action::toast("never sent")).unwrap();
             Err("not this time")
         })
         .await;

@@ -4,7 +4,7 @@
 //! run.
 
 use leptos::prelude::*;
-use stateside_wire::{ApplyError, ServerMessage};
+use stateside_wire::{ApplyError, NoticeKind, ServerMessage, ToastLevel};
 
 use super::{flush, with_client};
 use crate::actions::perform;
@@ -41,7 +41,11 @@ pub(super) fn apply(message: ServerMessage) -> Result<(), ApplyError> {
             flush();
         }
         if let Some(notice) = update.error {
-            stateside.toast(notice.to_string());
+            let level = match notice.kind {
+                NoticeKind::Failed => ToastLevel::Error,
+                NoticeKind::Stopped => ToastLevel::Warning,
+            };
+            stateside.toast_with(level, notice.to_string(), None);
         }
         for action in update.actions {
             perform(stateside, action);

@@ -154,7 +154,7 @@ fn receive(text: &str) {
         }
         Err(error) => {
             if let Some(stateside) = with_client(|client| client.stateside) {
-                stateside.toast(format!("unreadable update: {error}"));
+                stateside.error(format!("unreadable update: {error}"));
             }
         }
     }

@@ -49,7 +49,7 @@ use std::{cell::RefCell, pin::pin, time::Duration};
 
 use futures::channel::oneshot;
 use leptos::{prelude::*, task::spawn_local};
-use stateside_wire::{ClientEvent, Document, Receipt, SessionInfo};
+use stateside_wire::{ClientEvent, Document, Receipt, SessionInfo, ToastLevel};
 use wasm_bindgen::{JsCast, closure::Closure};
 
 use crate::{Stateside, Status, Transport, api};
@@ -259,7 +259,7 @@ fn announce_new_session(stateside: Stateside, carried: usize) {
         n => format!("{lost} {n} pending actions were sent to it."),
     };
     stateside.session_renewed.set(true);
-    stateside.toast(text);
+    stateside.toast_with(ToastLevel::Warning, text, None);
 }
 
 /// Sends what the outbox has not sent, if a connection is open and the
@@ -295,7 +295,7 @@ fn receipt(seq: u64, receipt: Receipt) {
     };
     match verdict {
         Verdict::Taken => {}
-        Verdict::Dropped(reason) => stateside.toast(reason),
+        Verdict::Dropped(reason) => stateside.error(reason),
         Verdict::RetryLater => hold_sends(),
         Verdict::SessionGone => disconnect(),
     }
