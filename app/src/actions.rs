@@ -17,6 +17,10 @@ use stateside_wire::{HandlerId, State};
 #[state(name = "actions")]
 pub struct ActionsDemo {
     pub sent: u32,
+    /// Where the server saw this tab connect from, and the language its
+    /// browser asked for: read from the request, set when the page loads.
+    pub address: String,
+    pub language: String,
 }
 
 /// Which effect to ask the server for.
@@ -33,6 +37,8 @@ pub enum Effect {
 }
 
 pub const SEND: HandlerId<Effect> = HandlerId::new("actions/send");
+/// The page's `on_load` hook: reads the request context.
+pub const GREET: HandlerId<()> = HandlerId::new("actions/greet");
 
 #[cfg(feature = "ssr")]
 pub mod handlers {
@@ -78,8 +84,27 @@ pub mod handlers {
         Ok(())
     }
 
+    /// What the server knows of the tab's connection, from the request
+    /// itself: a tab cannot write it.
+    async fn greet(mut demo: Cx<ActionsDemo>, (): ()) -> anyhow::Result<()> {
+        let request = demo.request();
+        let unknown = || "unknown".to_owned();
+        demo.address = request
+            .as_ref()
+            .and_then(|request| request.client_ip())
+            .map_or_else(unknown, |ip| ip.to_string());
+        demo.language = request
+            .as_ref()
+            .and_then(|request| request.header("accept-language"))
+            .and_then(|languages| languages.split([',', ';']).next())
+            .map_or_else(unknown, str::to_owned);
+        Ok(())
+    }
+
     pub fn register(app: App) -> App {
         app.on(SEND, send)
+            .internal(GREET, greet)
+            .on_load("/actions", GREET)
     }
 }
 
@@ -87,6 +112,8 @@ pub mod handlers {
 pub fn ActionsPage() -> impl IntoView {
     let stateside = use_stateside();
     let sent = use_field(|demo: &ActionsDemo| demo.sent);
+    let address = use_field(|demo: &ActionsDemo| demo.address.clone());
+    let language = use_field(|demo: &ActionsDemo| demo.language.clone());
     let button = move |label: &'static str, effect: Effect| {
         view! {
             <button class="btn" on:click=move |_| stateside.call(SEND, effect)>
@@ -110,6 +137,10 @@ pub fn ActionsPage() -> impl IntoView {
             </div>
             <input id="actions-input" class="input" placeholder="the server can focus and fill me" />
             <p>"Actions sent: " <span class="live" data-testid="sent">{sent}</span></p>
+            <p>
+                "The server saw this tab connect from " <span class="live">{address}</span>
+                ", asking for language " <span class="live">{language}</span> "."
+            </p>
         </section>
         <div class="spacer"></div>
         <p id="actions-bottom" class="card">"The bottom of the page."</p>

@@ -78,3 +78,11 @@ test("a redirect to a page of the app goes through the router, without a reload"
   await expect(page.getByRole("heading", { level: 1 }).first()).toBeVisible();
   expect(await page.evaluate(() => (window as unknown as { kept?: string }).kept)).toBe("the same page");
 });
+
+test("the page's load hook reads what the server saw of the request", async ({ page }) => {
+  await openLive(page, "/actions");
+  // Chromium asks for en-US; the server saw the tab on loopback.
+  await expect(
+    page.getByText("The server saw this tab connect from 127.0.0.1, asking for language en-US."),
+  ).toBeVisible();
+});

@@ -29,9 +29,9 @@ use axum::{
 };
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use stateside::Config;
-use stateside_wire::{OPEN_PATH, ProtocolError, SOCKET_PATH, STREAM_PATH};
+use stateside_wire::{OPEN_PATH, ProtocolError, SEND_PATH, SOCKET_PATH, STREAM_PATH};
 
-use crate::status::refuse;
+use crate::{request::ClientAddress, status::refuse};
 
 /// Addresses the rate limiter remembers before it forgets the ones whose
 /// buckets are full again.
@@ -136,7 +136,9 @@ impl Drop for StreamPermit {
 
 /// An axum middleware: applies the limits to the protocol's paths that
 /// open sessions or streams, and hands a stream its permit as a request
-/// extension (the socket and the SSE route keep it while they run).
+/// extension (the socket and the SSE route keep it while they run). Every
+/// protocol request also gets the client's address, for its session's
+/// request context.
 pub(crate) async fn admit(
     State(admission): State<Arc<Admission>>,
     mut request: Request,
@@ -147,7 +149,7 @@ pub(crate) async fn admit(
         path == OPEN_PATH || path == SOCKET_PATH,
         path == SOCKET_PATH || path == STREAM_PATH,
     );
-    if !opens && !streams {
+    if !opens && !streams && path != SEND_PATH {
         return next.run(request).await;
     }
     let peer = request
@@ -155,6 +157,8 @@ pub(crate) async fn admit(
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
     let address = admission.client_address(peer, request.headers());
+    // For the session's request context (see `request`).
+    request.extensions_mut().insert(ClientAddress(address));
     if opens && let Err(error) = admission.allow_open(address) {
         tracing::info!(%address, "new sessions refused: over the rate");
         return refuse(&error);

@@ -36,7 +36,20 @@ pub async fn send_events(
     /// Events in seq order.
     events: Vec<ClientEvent>,
 ) -> Result<Vec<Receipt>, ProtocolError> {
-    let session = crate::session::resume(&engine()?, &token).await?;
+    let engine = engine()?;
+    let session = crate::session::resume(&engine, &token).await?;
+    // Each POST is the tab's connection as far as its handlers can tell.
+    if let Some(parts) = use_context::<axum::http::request::Parts>() {
+        let address = parts
+            .extensions
+            .get::<crate::request::ClientAddress>()
+            .copied();
+        session.connected(crate::request::capture(
+            engine.app(),
+            address,
+            &parts.headers,
+        ));
+    }
     let receipts = crate::session::submit(&session, events);
     Ok(receipts.into_iter().map(|(_, receipt)| receipt).collect())
 }

@@ -21,6 +21,8 @@
 //! - `session`, `cursor` (server): what both transports share: a session
 //!   opened or resumed, events submitted with receipts, and a reader's place
 //!   in the session's stream.
+//! - `request` (server): the request context a transport hands its
+//!   session: the client's address, and the headers and cookies kept.
 //! - `status` (server): typed HTTP answers for refusals on the fallback path.
 //! - `guard` (server): refuses cross-origin calls to the endpoints.
 //! - `headers` (server): the Content-Security-Policy and the other security
@@ -59,6 +61,8 @@ pub mod headers;
 mod outbox;
 mod pace;
 mod page;
+#[cfg(feature = "ssr")]
+mod request;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

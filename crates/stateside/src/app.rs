@@ -68,6 +68,9 @@ pub struct App {
     run_scripts: bool,
     /// The `on_load` and `on_unload` hooks (see [`App::on_load`]).
     pages: PageHooks,
+    /// What transports keep of a tab's request (see [`App::keep_headers`]).
+    kept_headers: Vec<&'static str>,
+    kept_cookies: Vec<&'static str>,
 }
 
 impl Default for App {
@@ -89,6 +92,8 @@ impl App {
             internal: HashSet::new(),
             run_scripts: false,
             pages: PageHooks::default(),
+            kept_headers: vec!["user-agent", "accept-language"],
+            kept_cookies: Vec::new(),
         };
         let hooks = app.pages.clone();
         navigation::register(app, &hooks)
@@ -140,6 +145,32 @@ impl App {
     {
         self.internal.insert(id.name());
         self.on(id, handler)
+    }
+
+    /// Headers a transport keeps from a tab's request, for
+    /// [`Cx::request`]: `user-agent` and `accept-language` unless changed.
+    /// Only what the app names is kept, so a session holds no more than it
+    /// needs.
+    pub fn keep_headers(mut self, names: &[&'static str]) -> Self {
+        self.kept_headers = names.to_vec();
+        self
+    }
+
+    /// Cookies a transport keeps from a tab's request, for [`Cx::request`]
+    /// (none unless named): a login's session cookie, say.
+    pub fn keep_cookies(mut self, names: &[&'static str]) -> Self {
+        self.kept_cookies = names.to_vec();
+        self
+    }
+
+    /// The headers [`keep_headers`](Self::keep_headers) names.
+    pub fn kept_headers(&self) -> &[&'static str] {
+        &self.kept_headers
+    }
+
+    /// The cookies [`keep_cookies`](Self::keep_cookies) names.
+    pub fn kept_cookies(&self) -> &[&'static str] {
+        &self.kept_cookies
     }
 
     /// Lets handlers send `Action::RunScript`, which runs JavaScript in the

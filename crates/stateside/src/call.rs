@@ -23,6 +23,7 @@ use crate::{
     census::EngineStats,
     error::Error,
     lock::SessionLock,
+    request::RequestContext,
     section::{Section, Settle},
     task_id::{TaskId, TaskInfo},
     token::SessionToken,
@@ -80,6 +81,8 @@ pub(crate) trait Host: Settle + Send + Sync {
     fn engine_stats(&self) -> EngineStats;
     /// The session's token.
     fn token(&self) -> SessionToken;
+    /// The request behind the tab's current connection.
+    fn request(&self) -> Option<Arc<RequestContext>>;
     /// Whether the app lets handlers send `RunScript`.
     fn runs_scripts(&self) -> bool;
 }

@@ -4,6 +4,7 @@
 use std::{
     marker::PhantomData,
     ops::{Deref, DerefMut},
+    sync::Arc,
 };
 
 use serde::Serialize;
@@ -15,6 +16,7 @@ use crate::{
     census::EngineStats,
     error::Error,
     page::Page,
+    request::RequestContext,
     state_map::{SessionState, StateMap},
     task_id::{TaskId, TaskInfo},
     token::SessionToken,
@@ -132,6 +134,16 @@ impl<S: SessionState> Cx<S> {
     /// Live sessions and running tasks in this process, for dashboards.
     pub fn engine_stats(&self) -> EngineStats {
         self.core.host.engine_stats()
+    }
+
+    /// The HTTP request behind the tab's current connection: the client's
+    /// address and the headers and cookies the app keeps
+    /// ([`App::keep_headers`](crate::App::keep_headers)). `None` until the
+    /// tab first connects (an event [`emit`](crate::Engine::emit)ted to a
+    /// session no tab has reached since a restart). Never from the tab's
+    /// arguments: see [`RequestContext`].
+    pub fn request(&self) -> Option<Arc<RequestContext>> {
+        self.core.host.request()
     }
 
     /// This session's token: what [`Engine::emit`](crate::Engine::emit)

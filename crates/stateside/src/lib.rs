@@ -16,6 +16,8 @@
 //!   an error id) and as the log has it ([`incident`]).
 //! - [`transport`]: what only a transport needs: wire messages,
 //!   [`Submitted`](transport::Submitted), [`Subscription`](transport::Subscription).
+//! - `request`: what the server saw of the HTTP request behind a tab's
+//!   connection ([`RequestContext`]).
 //! - `census`: engine-wide counts that sessions keep, and [`EngineStats`].
 //! - `budget`: byte sizes, for the per-session byte budgets.
 //! - `state_map`: a session's states, with cheap commit and rollback.
@@ -58,6 +60,7 @@ mod navigation;
 mod outbox;
 mod page;
 mod registry;
+mod request;
 mod section;
 mod sequencer;
 mod session;
@@ -79,6 +82,7 @@ pub use engine::{EmitError, Engine};
 pub use error::Error;
 pub use incident::incident;
 pub use page::Page;
+pub use request::RequestContext;
 pub use session::SessionHandle;
 pub use state_map::{SessionState, StateMap};
 #[cfg(feature = "file")]

@@ -42,6 +42,7 @@ use crate::{
     call::{TaskCore, chained},
     census::EngineStats,
     error::Error,
+    request::RequestContext,
     section::Section,
     state_map::{SessionState, StateMap},
     task_id::TaskId,
@@ -126,6 +127,12 @@ impl<S: SessionState> Task<S> {
     /// Live sessions and running tasks in this process, for dashboards.
     pub fn engine_stats(&self) -> EngineStats {
         self.core.host.engine_stats()
+    }
+
+    /// The request behind the tab's current connection; see
+    /// [`Cx::request`](crate::Cx::request).
+    pub fn request(&self) -> Option<Arc<RequestContext>> {
+        self.core.host.request()
     }
 
     /// This session's token; see [`Cx::token`](crate::Cx::token).

@@ -95,6 +95,18 @@ impl SocketTab {
         self.hello(socket, since).await
     }
 
+    /// Like [`connect`](Self::connect), with an upgrade request built by
+    /// the caller (extra headers, say).
+    pub async fn connect_with(
+        &mut self,
+        request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    ) -> Result<(), Lost> {
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|error| Lost::Socket(error.to_string()))?;
+        self.hello(socket, None).await
+    }
+
     /// Says hello on `socket` and waits for the server's answer.
     async fn hello(&mut self, socket: Socket, since: Option<u64>) -> Result<(), Lost> {
         self.socket = Some(socket);

@@ -26,7 +26,7 @@
 use std::{collections::VecDeque, time::Duration};
 
 use axum::extract::ws::{Message, WebSocket};
-use stateside::{Engine, SessionHandle};
+use stateside::{Engine, RequestContext, SessionHandle};
 use stateside_wire::{
     ClientEvent, Downward, ProtocolError, Receipt, SessionInfo, Upward, socket_frame::Writer,
 };
@@ -49,10 +49,10 @@ const ROOM_POLL: Duration = Duration::from_millis(1);
 /// a store or join it through Redis, whose futures are large, and inline
 /// they would size this task (to about 4 KiB) for as long as the tab stays,
 /// which it spends in `follow`.
-pub(super) async fn run(socket: WebSocket, engine: Engine) {
+pub(super) async fn run(socket: WebSocket, engine: Engine, context: RequestContext) {
     let config = engine.config();
     let mut link = Link::new(socket, config.keepalive, config.max_payload);
-    let ended = match Box::pin(greet(&mut link, &engine)).await {
+    let ended = match Box::pin(greet(&mut link, &engine, context)).await {
         Ok((session, cursor, frame)) => follow(&mut link, &engine, &session, cursor, frame).await,
         Err(ended) => ended,
     };
@@ -61,7 +61,11 @@ pub(super) async fn run(socket: WebSocket, engine: Engine) {
 
 /// Waits for the tab's hello and opens or resumes its session; returns
 /// the session, its cursor, and the frame that tells the tab its session.
-async fn greet(link: &mut Link, engine: &Engine) -> Result<(SessionHandle, Cursor, Writer), Ended> {
+async fn greet(
+    link: &mut Link,
+    engine: &Engine,
+    context: RequestContext,
+) -> Result<(SessionHandle, Cursor, Writer), Ended> {
     let (resume, since) = match timeout(link.patience(), link.recv()).await {
         Ok(Some(Ok(Upward::Hello { resume, since }))) => (resume, since),
         Ok(Some(Ok(_))) => {
@@ -75,6 +79,7 @@ async fn greet(link: &mut Link, engine: &Engine) -> Result<(SessionHandle, Curso
     let session = session::open_or_resume(engine, resume.as_deref())
         .await
         .map_err(Ended::Failed)?;
+    session.connected(context);
     let token = session.token().to_string();
     // A new session starts from its snapshot, whatever the tab held.
     let since = since.filter(|_| resume.as_deref() == Some(token.as_str()));

@@ -20,7 +20,10 @@ use stateside::Engine;
 use stateside_wire::SOCKET_PATH;
 
 use super::connection;
-use crate::admission::StreamPermit;
+use crate::{
+    admission::StreamPermit,
+    request::{ClientAddress, capture},
+};
 
 /// What tungstenite reserves to read into. A tab's messages are small
 /// batches of events; a larger one is read in several steps, not refused.
@@ -34,6 +37,8 @@ pub(crate) async fn socket(State(engine): State<Engine>, request: Request, next:
     }
     // Counted against the client's limits while the socket lives.
     let permit = request.extensions().get::<Arc<StreamPermit>>().cloned();
+    let address = request.extensions().get::<ClientAddress>().copied();
+    let context = capture(engine.app(), address, request.headers());
     let upgrade = match WebSocketUpgrade::from_request(request, &()).await {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
@@ -45,7 +50,7 @@ pub(crate) async fn socket(State(engine): State<Engine>, request: Request, next:
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| async move {
-            connection::run(socket, engine).await;
+            connection::run(socket, engine, context).await;
             drop(permit);
         })
 }

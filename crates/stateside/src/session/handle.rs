@@ -10,6 +10,8 @@ use tokio::{sync::broadcast, time::Instant};
 use super::inner::SessionInner;
 use crate::{
     error::Error,
+    mutex::lock,
+    request::RequestContext,
     state_map::SessionState,
     task_id::{TaskId, TaskInfo},
     token::SessionToken,
@@ -64,6 +66,13 @@ impl SessionHandle {
     /// it on.
     pub(crate) fn emit_named(&self, handler: &str, args: serde_json::Value) -> Result<(), Error> {
         self.inner.emit(handler, args)
+    }
+
+    /// Records the request behind the tab's new connection, for handlers'
+    /// [`Cx::request`](crate::Cx::request). Transports call it as a tab
+    /// connects, before its events.
+    pub fn connected(&self, request: RequestContext) {
+        *lock(&self.inner.request) = Some(Arc::new(request));
     }
 
     /// Whether an event submitted now would be taken rather than answered

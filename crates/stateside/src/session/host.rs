@@ -1,7 +1,7 @@
 //! The session as handler code sees it: the [`Host`] behind every `Cx` and
 //! `Task`.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, atomic::AtomicBool};
 
 use serde_json::Value;
 
@@ -11,6 +11,8 @@ use crate::{
     census::EngineStats,
     error::Error,
     lock::SessionLock,
+    mutex::lock,
+    request::RequestContext,
     section::{Outcome, Settle},
     state_map::StateMap,
     task_id::{TaskId, TaskInfo},
@@ -42,6 +44,10 @@ impl Host for SessionHandle {
 
     fn token(&self) -> SessionToken {
         self.inner.token
+    }
+
+    fn request(&self) -> Option<Arc<RequestContext>> {
+        lock(&self.inner.request).clone()
     }
 
     fn tasks(&self) -> Vec<TaskInfo> {

@@ -10,6 +10,7 @@ use crate::{
     census::Census,
     config::Config,
     lock::SessionLock,
+    request::RequestContext,
     store::{persister::Persister, record::StoredSession},
     token::SessionToken,
 };
@@ -40,6 +41,8 @@ pub(super) struct SessionInner {
     pub(super) work: Work,
     pub(super) tasks: TaskTable,
     pub(super) publishing: Publishing,
+    /// The request behind the tab's current connection, once it connected.
+    pub(super) request: std::sync::Mutex<Option<Arc<RequestContext>>>,
 }
 
 /// What every session of an engine shares.

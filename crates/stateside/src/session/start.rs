@@ -56,6 +56,7 @@ impl SessionHandle {
                 StateMap::restored(stored.document.clone(), stored.backend.clone()),
             ),
             publishing: Publishing::new(Outbox::new(config, stored, runner), persister),
+            request: std::sync::Mutex::new(None),
             tasks: TaskTable::new(Arc::clone(&shared.census), last_task),
             work: Work::new(
                 mailbox,
