@@ -58,11 +58,12 @@ chaos-long: setup
 fuzz:
 	scripts/fuzz.sh
 
-# Benchmarks (bench/README.md). `make bench` runs Reflex's anchor and ours on
-# this machine, one after the other, and writes the side-by-side table to
-# bench/results/<date>.md, with the raw rows in bench/results/<date>/. Ours
-# runs every workload on the websocket and on POST + SSE (BENCH_TRANSPORTS),
-# each beside its echo floor.
+# Benchmarks (bench/README.md). `make bench` runs Reflex's anchor (and its
+# side of g100k, bench/reflex/g100k.sh) and ours on this machine, one after
+# the other, and writes the side-by-side table to bench/results/<date>.md,
+# with the raw rows in bench/results/<date>/. Ours runs every workload on
+# the websocket and on POST + SSE (BENCH_TRANSPORTS), each beside its echo
+# floor.
 REFLEX_ANCHOR ?= $(CURDIR)/../shared/anchors/reflex
 BENCH_DATE ?= $(shell date +%Y-%m-%d)
 BENCH_RUN = bench/results/$(BENCH_DATE)
@@ -83,6 +84,8 @@ bench: bench-build
 	{ date -Is; echo "nproc $$(nproc), both backends at nice $(BENCH_NICE)"; uptime; \
 	  top -bn1 -w 120 | head -15; } > $(BENCH_RUN)/load.txt
 	NICE=$(BENCH_NICE) OUT=$(CURDIR)/$(BENCH_RUN)/reflex $(REFLEX_ANCHOR)/scripts/run_all.sh
+	NICE=$(BENCH_NICE) OUT=$(CURDIR)/$(BENCH_RUN)/reflex REFLEX_ANCHOR=$(REFLEX_ANCHOR) \
+	  bench/reflex/g100k.sh
 	{ echo; echo "between Reflex and ours:"; uptime; } >> $(BENCH_RUN)/load.txt
 	nice -n $(BENCH_NICE) $(BENCH_BIN) run --transports $(BENCH_TRANSPORTS) --out $(BENCH_RUN)/ours.json
 	BENCH_BROWSER_MD=$(CURDIR)/$(BENCH_RUN)/browser.md STATESIDE_PROFILE=release \
@@ -91,6 +94,9 @@ bench: bench-build
 	  cargo bench -q -p stateside --bench engine 2>/dev/null \
 	    | grep -E '^(session|patch)/|time:|thrpt:' | grep -v '%'; \
 	  echo '```'; } > $(BENCH_RUN)/engine.md
+	{ echo '## Flush cost (`cargo bench -p stateside --bench flush`)'; echo; \
+	  cargo bench -q -p stateside --bench flush 2>/dev/null | sed -n '/^Flush cost/,$$p'; } \
+	  > $(BENCH_RUN)/flush.md
 	{ echo; echo "after:"; uptime; } >> $(BENCH_RUN)/load.txt
 	$(MAKE) bench-report
 
@@ -100,6 +106,7 @@ bench-report:
 	$(BENCH_BIN) report --reflex $(BENCH_RUN)/reflex --ours $(BENCH_RUN)/ours.json \
 	  $$(for run in scale tasks; do test -f $(BENCH_RUN)/$$run.json && echo --scale $(BENCH_RUN)/$$run.json; done) \
 	  --include $(BENCH_RUN)/browser.md --include $(BENCH_RUN)/engine.md \
+	  $$(test -f $(BENCH_RUN)/flush.md && echo --include $(BENCH_RUN)/flush.md) \
 	  $$(test -f $(BENCH_RUN)/notes.md && echo --include $(BENCH_RUN)/notes.md) \
 	  --load "$$(cat $(BENCH_RUN)/load.txt)" --out $(BENCH_RUN).md
 

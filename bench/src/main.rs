@@ -56,8 +56,9 @@ enum Command {
         /// Small counts, for CI: everything runs, exactness is checked.
         #[arg(long)]
         smoke: bool,
-        /// Which workloads, of a,b,c,d,e,f,g,h (h: a hostile neighbour).
-        #[arg(long, default_value = "a,b,c,d,e,f,g,h")]
+        /// Which workloads, of a,b,c,d,e,f,g,g100k,h (g100k: appends to a
+        /// 100,000-item list; h: a hostile neighbour).
+        #[arg(long, default_value = "a,b,c,d,e,f,g,g100k,h")]
         tests: String,
         /// Which transports the workloads run on.
         #[arg(long, value_enum, value_delimiter = ',', default_value = "socket,http")]
@@ -233,10 +234,16 @@ struct Plan {
 }
 
 impl Plan {
-    fn wants(&self, test: char) -> bool {
-        self.tests.split(',').any(|t| t.trim().starts_with(test))
+    /// Whether `--tests` names the workload `test` ("a", ..., "g100k").
+    fn wants(&self, test: &str) -> bool {
+        self.tests.split(',').any(|t| t.trim() == test)
     }
 }
+
+/// The most a session's states may weigh on the server of workloads a to
+/// g100k: g100k's list of 100,000 items is about 1.3 MB of JSON, over the
+/// default 1 MiB.
+const BIG_LIST_STATE_BYTES: &str = "8388608";
 
 async fn run(binaries: &Binaries, plan: &Plan) -> Result<Vec<Value>> {
     let counts = &plan.counts;
@@ -252,8 +259,16 @@ async fn run(binaries: &Binaries, plan: &Plan) -> Result<Vec<Value>> {
     }
     echo.stop().await;
 
-    if "abcdeg".chars().any(|test| plan.wants(test)) {
-        let server = binaries.start_server(None, &[]).await?;
+    if ["a", "b", "c", "d", "e", "g", "g100k"]
+        .iter()
+        .any(|test| plan.wants(test))
+    {
+        let overrides: &[(&str, &str)] = if plan.wants("g100k") {
+            &[("STATESIDE_MAX_STATE_BYTES", BIG_LIST_STATE_BYTES)]
+        } else {
+            &[]
+        };
+        let server = binaries.start_server(None, overrides).await?;
         for &transport in &plan.transports {
             workloads::warmup(transport, server.addr).await?;
             let mut record = |mut row: Value| {
@@ -264,7 +279,7 @@ async fn run(binaries: &Binaries, plan: &Plan) -> Result<Vec<Value>> {
         }
         server.stop().await;
     }
-    if plan.wants('f') {
+    if plan.wants("f") {
         for &transport in &plan.transports {
             let server = binaries.start_server(Some(plan.ttl), &[]).await?;
             let (n, batch) = (counts.mem_sessions, counts.mem_batch);
@@ -273,7 +288,7 @@ async fn run(binaries: &Binaries, plan: &Plan) -> Result<Vec<Value>> {
             server.stop().await;
         }
     }
-    if plan.wants('h') {
+    if plan.wants("h") {
         let server = binaries.start_server(None, &hostile::SERVER_ENV).await?;
         workloads::warmup(Transport::Socket, server.addr).await?;
         let (clients, each) = (counts.clients, counts.per_client);
@@ -284,7 +299,7 @@ async fn run(binaries: &Binaries, plan: &Plan) -> Result<Vec<Value>> {
     Ok(rows)
 }
 
-/// Workloads a to e and g on one transport, against one server.
+/// Workloads a to e, g and g100k on one transport, against one server.
 async fn run_on(
     server: &Server,
     transport: Transport,
@@ -292,18 +307,18 @@ async fn run_on(
     record: &mut impl FnMut(Value),
 ) -> Result<()> {
     let counts = &plan.counts;
-    if plan.wants('a') {
+    if plan.wants("a") {
         record(workloads::pipelined(server, transport, counts.n, false).await?);
         record(workloads::pipelined(server, transport, counts.n, true).await?);
     }
-    if plan.wants('b') {
+    if plan.wants("b") {
         record(workloads::round_trips(server, transport, counts.rt).await?);
     }
-    if plan.wants('c') {
+    if plan.wants("c") {
         let (clients, each) = (counts.clients, counts.per_client);
         record(workloads::many_sessions(server, transport, clients, each).await?);
     }
-    if plan.wants('d') {
+    if plan.wants("d") {
         for foreground in [
             Foreground::None,
             Foreground::SameSession,
@@ -312,12 +327,16 @@ async fn run_on(
             record(workloads::background(server, transport, counts, foreground).await?);
         }
     }
-    if plan.wants('e') {
+    if plan.wants("e") {
         record(workloads::after_slow(server, transport, counts.slow_ms, false).await?);
         record(workloads::after_slow(server, transport, counts.slow_ms, true).await?);
     }
-    if plan.wants('g') {
+    if plan.wants("g") {
         record(workloads::list_append(server, transport, counts.items).await?);
+    }
+    if plan.wants("g100k") {
+        let (size, appends) = (counts.big_list, counts.big_appends);
+        record(workloads::list_append_at(server, transport, size, appends).await?);
     }
     Ok(())
 }

@@ -13,7 +13,8 @@ use crate::transport::Transport;
 
 #[derive(clap::Args)]
 pub struct Inputs {
-    /// The anchor's result folder (abcdeg.json and f.json).
+    /// The anchor's result folder (abcdeg.json and f.json), with g100k.json
+    /// from `bench/reflex/g100k.sh` if it ran.
     #[arg(long)]
     reflex: PathBuf,
     /// Our `run --out` file.
@@ -138,6 +139,19 @@ impl Floor {
             ),
         }
     }
+}
+
+/// 100000 as "100,000".
+fn thousands(value: f64) -> String {
+    let digits = format!("{value:.0}");
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 fn shown(value: Option<f64>) -> String {
@@ -346,6 +360,41 @@ fn goals(reflex: &[Value], ours: &[Value], transport: Transport) -> Vec<String> 
         ),
         met: and(at_most(o, Some(64.0)), exact("g append_item RT")),
     });
+    let g_ops = ops;
+    let g_p50 = num(row("g append_item RT"), "p50_ms");
+
+    // g100k: the same append on a list of 100,000 items (issue 15): a
+    // patch costs what the change costs, so bytes and time stay g's.
+    let g100k = "g100k append_item RT";
+    let items = num(row(g100k), "list_items")
+        .or(num(find(reflex, g100k), "list_items"))
+        .map_or("100,000".to_owned(), thousands);
+    let (r, o) = both(g100k, "last_delta_bytes");
+    let ops = num(row(g100k), "last_ops_bytes");
+    lines.push(Goal {
+        workload: format!("g100k: bytes of the update after an append to {items} items"),
+        reflex: r,
+        ours: o,
+        unit: "B",
+        higher_is_better: false,
+        goal: format!(
+            "flat: its ops at most g's {} B + 1 (the item has a sixth digit): {} B; \
+             the rest grows with the digits of version and acked only",
+            shown(g_ops),
+            shown(ops)
+        ),
+        met: and(at_most(ops, g_ops.map(|g| g + 1.0)), exact(g100k)),
+    });
+    let (r, o) = both(g100k, "p50_ms");
+    lines.push(Goal {
+        workload: format!("g100k: append round trip at {items} items, p50"),
+        reflex: r,
+        ours: o,
+        unit: "ms",
+        higher_is_better: false,
+        goal: format!("flat: ≤ 2x g's p50 ({} ms)", shown(g_p50)),
+        met: and(at_most(o, g_p50.map(|g| 2.0 * g)), exact(g100k)),
+    });
     lines.iter().map(Goal::line).collect()
 }
 
@@ -398,6 +447,8 @@ pub fn print_table(rows: &[Value]) {
 pub fn write(inputs: &Inputs) -> Result<()> {
     let mut reflex = rows(&inputs.reflex.join("abcdeg.json"))?;
     reflex.extend(rows(&inputs.reflex.join("f.json")).unwrap_or_default());
+    // g100k, from `bench/reflex/g100k.sh` (its own backend start).
+    reflex.extend(rows(&inputs.reflex.join("g100k.json")).unwrap_or_default());
     let ours = rows(&inputs.ours)?;
     let mut text = String::new();
     let _ = writeln!(
@@ -407,8 +458,9 @@ pub fn write(inputs: &Inputs) -> Result<()> {
     let _ = writeln!(
         text,
         "Both backends ran the anchor's workloads a to g (`../shared/anchors/reflex/scripts/bench.py`) \
-         with its default counts, one after the other, on loopback; ours through \
-         `bench/` (`make bench`). Ratios are Reflex/ours for times and bytes, ours/Reflex for rates.\n"
+         with its default counts, and g100k (`bench/reflex/g100k.py` on Reflex's side), one after \
+         the other, on loopback; ours through `bench/` (`make bench`). Ratios are Reflex/ours for \
+         times and bytes, ours/Reflex for rates.\n"
     );
     for (transport, heading) in [
         (

@@ -36,6 +36,10 @@ pub struct Counts {
     pub mem_sessions: usize,
     pub mem_batch: usize,
     pub items: usize,
+    /// g100k: the list's length before its appends are timed...
+    pub big_list: usize,
+    /// ...and how many appends are timed at that length.
+    pub big_appends: usize,
 }
 
 impl Counts {
@@ -53,6 +57,8 @@ impl Counts {
             mem_sessions: 1000,
             mem_batch: 50,
             items: 500,
+            big_list: 100_000,
+            big_appends: 500,
         }
     }
 
@@ -70,6 +76,8 @@ impl Counts {
             mem_sessions: 50,
             mem_batch: 25,
             items: 50,
+            big_list: 2_000,
+            big_appends: 10,
         }
     }
 }
@@ -480,5 +488,64 @@ pub async fn list_append(server: &Server, transport: Transport, items: usize) ->
         "last_ops_bytes": last.ops_bytes,
         "exact": last.items == items,
         "server_cpu_ms_per_event": 1000.0 * metered.server_cpu_s / items as f64,
+    }))
+}
+
+/// g100k: `appends` append round trips on a list already `size` items long
+/// (issue 15); the size of the update for the last one. The list is filled
+/// first with `append_item` in the browser client's batches, each awaited
+/// (Reflex's side, `bench/reflex/g100k.py`, fills it with one `set_items`:
+/// its appends resend the whole list, so filling by appends would take
+/// hours there). Items are named as in g: `item-00000` to `item-99999`,
+/// then `item-100000` and on for the timed appends.
+pub async fn list_append_at(
+    server: &Server,
+    transport: Transport,
+    size: usize,
+    appends: usize,
+) -> Result<Value> {
+    let mut session = Session::open(transport, server.addr).await?;
+    let fill = Instant::now();
+    let names: Vec<Value> = (0..size).map(|i| json!(format!("item-{i:05}"))).collect();
+    for (batch, chunk) in names.chunks(CLIENT_BATCH).enumerate() {
+        let events: Vec<(&str, Value)> = chunk
+            .iter()
+            .map(|name| (handler::APPEND_ITEM, name.clone()))
+            .collect();
+        session.send_batch(&events).await?;
+        let target = batch * CLIENT_BATCH + chunk.len();
+        session
+            .until(|view| view.items >= target, Duration::from_secs(120))
+            .await?;
+    }
+    let fill_s = fill.elapsed().as_secs_f64();
+    let mut latencies = Samples::default();
+    let meter = Meter::start(server);
+    for i in size..size + appends {
+        let latency = session
+            .round_trip(
+                handler::APPEND_ITEM,
+                json!(format!("item-{i:05}")),
+                |view| view.items > i,
+            )
+            .await?;
+        latencies.push(latency);
+    }
+    let metered = meter.stop(server);
+    let last: View = session.view();
+    Ok(json!({
+        "test": "g100k append_item RT",
+        "n": appends,
+        "list_items": size,
+        "fill_s": fill_s,
+        "total_s": metered.wall.as_secs_f64(),
+        "events_per_s": appends as f64 / metered.wall.as_secs_f64(),
+        "p50_ms": latencies.percentile(50.0),
+        "p99_ms": latencies.percentile(99.0),
+        "max_ms": latencies.max(),
+        "last_delta_bytes": last.update_bytes,
+        "last_ops_bytes": last.ops_bytes,
+        "exact": last.items == size + appends,
+        "server_cpu_ms_per_event": 1000.0 * metered.server_cpu_s / appends as f64,
     }))
 }
