@@ -52,24 +52,27 @@ function parse(text: string): unknown {
   }
 }
 
-/** Whether some object in `value` says `events_applied` is `count`: a
- * patch op on the field, or a state (a snapshot's, or a whole `add`). */
+/** Whether something in `value` says `events_applied` is `count`: a patch
+ * op on the field (on the wire `[code, path, value]`), or a state (a
+ * snapshot's, or a whole `add`). */
 function carriesCount(value: unknown, count: number): boolean {
-  if (Array.isArray(value)) return value.some((item) => carriesCount(item, count));
+  if (Array.isArray(value)) {
+    if (value[1] === "/home/events_applied" && value[2] === count) return true;
+    return value.some((item) => carriesCount(item, count));
+  }
   if (value === null || typeof value !== "object") return false;
   const object = value as Record<string, unknown>;
-  if (object.path === "/home/events_applied" && object.value === count) return true;
   if (object.events_applied === count) return true;
   return Object.values(object).some((item) => carriesCount(item, count));
 }
 
-/** Whether some object in `value` is a snapshot whose home state says
- * `events_applied` is `count`. */
+/** Whether something in `value` is a snapshot (`{"s": [version, acked,
+ * state]}`) whose home state says `events_applied` is `count`. */
 function snapshotCarriesCount(value: unknown, count: number): boolean {
   if (Array.isArray(value)) return value.some((item) => snapshotCarriesCount(item, count));
   if (value === null || typeof value !== "object") return false;
   const object = value as Record<string, any>;
-  if (object.kind === "snapshot") return object.state?.home?.events_applied === count;
+  if (Array.isArray(object.s)) return object.s[2]?.home?.events_applied === count;
   return Object.values(object).some((item) => snapshotCarriesCount(item, count));
 }
 

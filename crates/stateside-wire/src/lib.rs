@@ -8,6 +8,7 @@
 //! # Layout
 //!
 //! - `message`: the events a client sends and the stream the server sends back.
+//! - `compact`: the stream's wire form, a tag and arrays rather than names.
 //! - `protocol`: the endpoints' paths, requests, replies and errors.
 //! - `document`: the client's copy of the session document, and how a message
 //!   moves it.
@@ -24,6 +25,7 @@
 
 #![warn(missing_docs)]
 
+mod compact;
 mod document;
 mod handler;
 mod link;

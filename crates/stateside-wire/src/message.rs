@@ -23,9 +23,10 @@ pub struct ClientEvent {
     pub args: Value,
 }
 
-/// One step of the server's ordered stream to a client.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+/// One step of the server's ordered stream to a client. On the wire it is
+/// compact (see `compact`): `{"u":[version,acked,ops]}` for an update,
+/// `{"s":[version,acked,state]}` for a snapshot.
+#[derive(Clone, Debug, PartialEq)]
 pub enum ServerMessage {
     /// The whole document: sent first on a fresh stream, and whenever the
     /// client's last version has left the server's replay ring.
@@ -55,24 +56,24 @@ impl ServerMessage {
 ///
 /// `version` rises by exactly one when `ops` is non-empty; an update with no
 /// ops (an ack, a notice, a client action) repeats the current version.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// On the wire: `[version, acked, ops]`, each op an array (`[0, path,
+/// value]` for an add; see `compact`), and a fourth element
+/// `{"actions", "error", "missing"}`, with only those present, when any is.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Update {
     /// The document's version after this update.
     pub version: u64,
     /// The change, as JSON Patch operations on the document.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ops: Vec<PatchOperation>,
     /// Every event with `seq <= acked` has been applied.
     pub acked: u64,
     /// Client-side effects the handlers asked for, in order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<Action>,
     /// A handler that failed since the last update.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Notice>,
     /// The server holds later events but this seq never arrived: the client
     /// should resend from it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<u64>,
 }
 

@@ -150,8 +150,12 @@ pub enum Upward {
 
 /// One message of what the server sends on a socket. Each WebSocket message
 /// carries a frame: every `Downward` ready at that moment, in order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+///
+/// A stream message is written as it is on [`STREAM_PATH`] (`{"u":..}` or
+/// `{"s":..}`), with no wrapper: it is what most frames carry. The others
+/// are tagged by name: `{"session":..}`, `{"receipt":..}`, `"ping"`,
+/// `{"failed":..}`.
+#[derive(Clone, Debug, PartialEq)]
 pub enum Downward {
     /// The answer to [`Upward::Hello`]: the session this socket serves. A
     /// token other than the one the tab sent means its session was lost
@@ -175,6 +179,67 @@ pub enum Downward {
     Ping,
     /// The socket failed as a whole; the server closes it after this.
     Failed(ProtocolError),
+}
+
+/// A [`Downward`] other than a stream message, as written.
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Named<'a> {
+    Session(&'a SessionInfo),
+    Receipt { seq: u64, receipt: &'a Receipt },
+    Ping,
+    Failed(&'a ProtocolError),
+}
+
+/// Any [`Downward`], as read: the named messages and the stream's tags in
+/// one externally tagged enum, so reading never buffers and retries.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Read {
+    Session(SessionInfo),
+    Receipt {
+        seq: u64,
+        receipt: Receipt,
+    },
+    Ping,
+    Failed(ProtocolError),
+    #[serde(rename = "u")]
+    Update(crate::Update),
+    #[serde(rename = "s")]
+    Snapshot((u64, u64, serde_json::Value)),
+}
+
+impl Serialize for Downward {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Stream(message) => message.serialize(serializer),
+            Self::Session(info) => Named::Session(info).serialize(serializer),
+            Self::Receipt { seq, receipt } => {
+                Named::Receipt { seq: *seq, receipt }.serialize(serializer)
+            }
+            Self::Ping => Named::Ping.serialize(serializer),
+            Self::Failed(error) => Named::Failed(error).serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Downward {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Read::deserialize(deserializer)? {
+            Read::Session(info) => Self::Session(info),
+            Read::Receipt { seq, receipt } => Self::Receipt { seq, receipt },
+            Read::Ping => Self::Ping,
+            Read::Failed(error) => Self::Failed(error),
+            Read::Update(update) => Self::Stream(crate::ServerMessage::Update(update)),
+            Read::Snapshot((version, acked, state)) => {
+                Self::Stream(crate::ServerMessage::Snapshot {
+                    version,
+                    acked,
+                    state,
+                })
+            }
+        })
+    }
 }
 
 /// The bytes of a socket message, for the server and for clients other than
@@ -228,13 +293,6 @@ pub mod socket_frame {
         messages: usize,
     }
 
-    /// [`Downward::Stream`], borrowing its message: serialises the same.
-    #[derive(Serialize)]
-    #[serde(rename_all = "snake_case")]
-    enum Borrowed<'a> {
-        Stream(&'a ServerMessage),
-    }
-
     impl Default for Writer {
         fn default() -> Self {
             Self {
@@ -253,7 +311,8 @@ pub mod socket_frame {
         /// Adds `Downward::Stream(message)`; returns its size in bytes.
         pub fn push_stream(&mut self, message: &ServerMessage) -> usize {
             let before = self.bytes.len();
-            self.write(&Borrowed::Stream(message));
+            // A stream message is written bare (see `Downward`).
+            self.write(message);
             self.bytes.len() - before
         }
 
@@ -427,6 +486,30 @@ mod tests {
             Err(ProtocolError::ShuttingDown)
         );
         assert!(socket_frame::decode(&[]).is_err());
+    }
+
+    /// Issue 15: an item appended to a list reaches the tab in a frame of
+    /// at most 64 bytes (it was 123 with named fields).
+    #[test]
+    fn an_appended_item_is_a_small_frame() {
+        let ops = serde_json::from_value(serde_json::json!([
+            { "op": "add", "path": "/bench/items/-", "value": "item-00499" }
+        ]))
+        .unwrap();
+        let update = ServerMessage::Update(Update {
+            version: 501,
+            acked: 500,
+            ops,
+            ..Update::default()
+        });
+        let mut writer = socket_frame::Writer::default();
+        writer.push_stream(&update);
+        let frame = writer.finish();
+        assert_eq!(frame.len(), 54, "{}", String::from_utf8_lossy(&frame));
+        assert_eq!(
+            socket_frame::decode(&frame).unwrap(),
+            [Downward::Stream(update)]
+        );
     }
 
     /// The server's writer makes the frames `decode` reads, and reads what

@@ -1,0 +1,6 @@
+use stateside_wire::State;
+
+#[derive(Clone, Default, State)]
+struct Count(u32);
+
+fn main() {}
