@@ -2,7 +2,7 @@
 //! one module per page. Compiled with `ssr` into the server and with `hydrate`
 //! into the wasm, so both sides render the same components.
 
-mod actions;
+pub mod actions;
 pub mod bench;
 mod clicker;
 mod dashboard;
