@@ -42,6 +42,12 @@ pub const DEMOS: &[Demo] = &[
         shows: "Four panels, each driven by its own background task at its own rate. \
                 Stop one and the others carry on.",
     },
+    Demo {
+        path: "/inbox",
+        name: "Inbox",
+        shows: "A webhook posts into your open tab by its inbox code. A page load counts, a reconnect does not. \
+                A debounced filter and a throttled slider, and how many events each one sent.",
+    },
 ];
 
 /// The nav bar's links, one per demo.

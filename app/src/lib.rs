@@ -8,6 +8,7 @@ mod clicker;
 mod dashboard;
 mod demos;
 pub mod home;
+pub mod inbox;
 mod lorem;
 mod posts;
 mod random;
@@ -22,7 +23,7 @@ use leptos_router::{
 
 use demos::DemoLinks;
 use home::HomePage;
-use stateside_leptos::{ConnectionBanner, Stateside, SyncGate, Toasts};
+use stateside_leptos::{ConnectionBanner, Stateside, SyncGate, Toasts, use_page_events};
 
 /// Every handler of the app, for the server's engine. `products_url` is
 /// where the posts demo fetches its items (`{products_url}/{id}`); `bench`
@@ -37,6 +38,7 @@ pub fn handlers(products_url: &str, bench: bool) -> anyhow::Result<stateside::Ap
     let app = lorem::handlers::register(app);
     let app = random::handlers::register(app);
     let app = dashboard::handlers::register(app);
+    let app = inbox::handlers::register(app);
     Ok(if bench {
         bench::handlers::register(app)
     } else {
@@ -77,6 +79,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/stateside.css" />
         <Title text="Stateside" />
         <Router>
+            <PageEvents />
             <nav class="nav">
                 <A href="/" attr:class="nav-brand">
                     "Stateside"
@@ -98,9 +101,18 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/random/chain") view=random::RandomChainPage />
                     <Route path=path!("/random/background") view=random::RandomBackgroundPage />
                     <Route path=path!("/dashboard") view=dashboard::DashboardPage />
+                    <Route path=path!("/inbox") view=inbox::InboxPage />
                 </Routes>
             </SyncGate>
             </main>
         </Router>
     }
+}
+
+/// Tells the session which page the tab shows, so the app's `on_load` and
+/// `on_unload` hooks run on the server. It reads the router's location, so
+/// it sits inside `<Router>`, once.
+#[component]
+fn PageEvents() -> impl IntoView {
+    use_page_events();
 }

@@ -12,7 +12,14 @@ use std::{error::Error, io::IsTerminal};
 use clap::Parser;
 
 use app::{App, shell};
-use axum::{Router, http::StatusCode, routing::get, serve::ListenerExt};
+use axum::{
+    Router,
+    body::Bytes,
+    extract::Path,
+    http::StatusCode,
+    routing::{get, post},
+    serve::ListenerExt,
+};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use stateside::Engine;
@@ -57,6 +64,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .with_state(options)
         .merge(operations(engine.clone()))
         .merge(mock_api::routes())
+        .merge(inbox_webhook(engine.clone()))
         // Inside Stateside's layers, which answer an oversized body to the
         // protocol with a typed 413 of their own.
         .layer(RequestBodyLimitLayer::new(settings.max_payload))
@@ -100,6 +108,18 @@ async fn terminated(engine: Engine) {
 /// stream's query carries the session token, a credential.
 fn request_span(request: &axum::extract::Request) -> tracing::Span {
     tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+}
+
+/// The inbox demo's webhook, `POST /api/inbox/{code}` with the message as
+/// the body; `app::inbox::webhook` decides the answer.
+fn inbox_webhook(engine: Engine) -> Router {
+    let deliver = move |Path(code): Path<String>, body: Bytes| async move {
+        let reply = app::inbox::webhook::post(&engine, &code, &body).await;
+        let status =
+            StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, reply.body)
+    };
+    Router::new().route("/api/inbox/{code}", post(deliver))
 }
 
 /// Health, readiness and metrics, for whatever runs the server.
