@@ -175,13 +175,12 @@ pub mod handlers {
         Ok(())
     }
 
-    /// `DELIVER` is public, not `internal`: `Engine::emit` decodes an event
-    /// as a tab's, and a tab cannot name an internal handler. So a tab can
-    /// post to its own inbox; `deliver` holds it to the webhook's limits.
+    /// `DELIVER` is internal: only the webhook, through `Engine::emit`, can
+    /// run it, never a tab.
     pub fn register(app: App) -> App {
         app.internal(OPEN_INBOX, open_inbox)
             .on_load("/inbox", OPEN_INBOX)
-            .on(DELIVER, deliver)
+            .internal(DELIVER, deliver)
             .on(SET_FILTER, set_filter)
             .on(SET_TEXT_SIZE, set_text_size)
     }

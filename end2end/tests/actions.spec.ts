@@ -33,13 +33,15 @@ test("focus, set value and download actions", async ({ page }) => {
 
 test("an unknown handler gets a clear error toast and the session goes on", async ({ page }) => {
   await openLive(page);
+  // The page's own first event (it tells the server its page) took seq 1.
+  await expect(page.locator(".banner")).toHaveAttribute("data-unacked", "0");
   // A hand-made event, as a broken or hostile client would send it.
   const refused = await page.evaluate(async () => {
     const token = sessionStorage.getItem("stateside.token");
     const response = await fetch("/stateside/send", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token, events: [{ seq: 1, handler: "no/such", args: null }] }),
+      body: JSON.stringify({ token, events: [{ seq: 2, handler: "no/such", args: null }] }),
     });
     return response.json();
   });
@@ -48,7 +50,7 @@ test("an unknown handler gets a clear error toast and the session goes on", asyn
     { Refused: { reason: "UnknownHandler", message: "unknown handler `no/such`" } },
   ]);
   await expect(page.locator(".toast")).toContainText("unknown handler `no/such`");
-  // That event used seq 1 of this tab's session; a reload resumes the
+  // That event used seq 2 of this tab's session; a reload resumes the
   // session with the server's next seq, and the page goes on working.
   await page.reload();
   await expect(page.locator(".banner")).toHaveAttribute("data-status", "live");

@@ -49,6 +49,34 @@ async fn an_emitted_event_runs_in_order_and_reaches_the_tab() {
     assert_eq!(counter.log, ["start:tab", "end:tab", "webhook", "after"]);
 }
 
+/// Only server code runs an internal handler: a webhook may, a tab not.
+#[tokio::test]
+async fn server_code_may_emit_an_internal_handler_a_tab_cannot_call() {
+    const WEBHOOK_ONLY: HandlerId<String> = HandlerId::new("webhook_only");
+    let app = app().internal(
+        WEBHOOK_ONLY,
+        |mut cx: Cx<Counter>, text: String| async move {
+            cx.log.push(text);
+            Ok(())
+        },
+    );
+    let engine = Engine::new(app, config());
+    let mut tab = Client::connect(engine.open().unwrap());
+    let mut forged = WEBHOOK_ONLY.call(&"from the tab".to_owned()).unwrap();
+    forged.seq = tab.session.next_seq();
+    assert!(matches!(
+        tab.session.submit(forged),
+        Err(Error::UnknownHandler(_))
+    ));
+    let token = tab.session.token();
+    engine
+        .emit(&token, WEBHOOK_ONLY, &"from the webhook".to_owned())
+        .await
+        .unwrap();
+    let counter = tab.until(|counter: &Counter| !counter.log.is_empty()).await;
+    assert_eq!(counter.log, ["from the webhook"]);
+}
+
 #[tokio::test]
 async fn an_emitted_background_handler_starts_a_task() {
     let engine = engine();

@@ -47,8 +47,10 @@ impl SessionHandle {
     /// outside any handler: a webhook, a timer, another session's code
     /// (Reflex's `app.modify_state`). It queues behind the events already
     /// waiting, runs under the session's lock like any handler, and its
-    /// changes reach every tab on their streams. On a Redis instance that
-    /// follows the session, it is handed to the owner.
+    /// changes reach every tab on their streams. It may name a handler
+    /// registered with [`App::internal`](crate::App::internal), which no tab
+    /// can call. On a Redis instance that follows the session, it is handed
+    /// to the owner.
     ///
     /// # Errors
     ///

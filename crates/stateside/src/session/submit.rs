@@ -66,8 +66,9 @@ impl SessionInner {
         if self.shared.closing.load(Ordering::Relaxed) {
             return Err(Error::ShuttingDown);
         }
-        // Checked here too on a follower, so a bad call fails to its caller.
-        let prepared = self.shared.app.prepare(handler, args.clone())?;
+        // Server code may run internal handlers. Checked here too on a
+        // follower, so a bad call fails to its caller.
+        let prepared = self.shared.app.prepare_chained(handler, args.clone())?;
         if let Some(forward) = &self.intake.forward {
             return forward.emit(handler.to_owned(), args);
         }
