@@ -303,9 +303,15 @@ fn RunColumn(
         <section class="card run" data-testid=testid>
             <div class="run-head">
                 <h2>{title}</h2>
+                // Two runs on one page: each button and bar is named after
+                // its run, so a screen reader tells them apart.
                 <button
                     class="btn btn-primary"
                     data-testid="start"
+                    aria-label=move || {
+                        let what = if running() { "Fetching…" } else { "Fetch 10" };
+                        format!("{what} ({title})")
+                    }
                     disabled=running
                     on:click=move |_| stateside.call(start, ())
                 >
@@ -316,6 +322,7 @@ fn RunColumn(
             <div
                 class="progress"
                 role="progressbar"
+                aria-label=title
                 aria-valuemin="0"
                 aria-valuemax=ITEMS
                 aria-valuenow=fetched

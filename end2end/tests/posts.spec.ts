@@ -45,3 +45,11 @@ test("both styles can run side by side", async ({ page }) => {
     await expect(page.getByTestId(style).locator(".post-item")).toHaveCount(10, { timeout: 30_000 });
   }
 });
+
+test("each run's button and progress bar are named after their run", async ({ page }) => {
+  await openLive(page, "/posts");
+  await expect(page.getByRole("button", { name: "Fetch 10 (Chained)" })).toBeEnabled();
+  await expect(page.getByRole("button", { name: "Fetch 10 (Background)" })).toBeEnabled();
+  await expect(page.getByRole("progressbar", { name: "Chained" })).toHaveAttribute("aria-valuenow", "0");
+  await expect(page.getByRole("progressbar", { name: "Background" })).toHaveAttribute("aria-valuenow", "0");
+});
