@@ -143,6 +143,7 @@ pub fn ActionsPage() -> impl IntoView {
             </p>
         </section>
         <div class="spacer"></div>
+        <crate::signup::SignUpCard />
         <p id="actions-bottom" class="card">"The bottom of the page."</p>
     }
 }

@@ -12,6 +12,7 @@ pub mod inbox;
 mod lorem;
 mod posts;
 mod random;
+mod signup;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -39,6 +40,7 @@ pub fn handlers(products_url: &str, bench: bool) -> anyhow::Result<stateside::Ap
     let app = random::handlers::register(app);
     let app = dashboard::handlers::register(app);
     let app = inbox::handlers::register(app);
+    let app = signup::handlers::register(app);
     Ok(if bench {
         bench::handlers::register(app)
     } else {

@@ -88,3 +88,26 @@ test("the page's load hook reads what the server saw of the request", async ({ p
     page.getByText("The server saw this tab connect from 127.0.0.1, asking for language en-US."),
   ).toBeVisible();
 });
+
+test("a form's fields reach the handler typed, and its errors come back beside each field", async ({ page }) => {
+  await openLive(page, "/actions");
+  const name = page.getByRole("textbox", { name: "Name" });
+  const email = page.getByRole("textbox", { name: "Email" });
+  const age = page.getByRole("spinbutton", { name: "Age" });
+  await email.fill("not an address");
+  await age.fill("5");
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(name).toHaveAttribute("aria-invalid", "true");
+  await expect(name).toHaveAccessibleDescription("Enter your name, up to 40 characters");
+  await expect(email).toHaveAccessibleDescription(/has an @ and a domain/);
+  await expect(age).toHaveAccessibleDescription("Age is 13 to 120");
+
+  await name.fill("Ada");
+  await email.fill("ada@example.com");
+  await age.fill("36");
+  await page.getByRole("checkbox", { name: "Send me the newsletter" }).check();
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(page.getByText("Signed up Ada (ada@example.com), with the newsletter.")).toBeVisible();
+  for (const field of [name, email, age]) await expect(field).toHaveAttribute("aria-invalid", "false");
+  await expect(page.getByRole("status").filter({ hasText: "Welcome aboard" })).toBeVisible();
+});

@@ -31,6 +31,8 @@
 //! - `components`: the connection banner, toasts and sync gate.
 //! - `page`: page events, the tab's path for the server's `on_load` hooks
 //!   ([`use_page_events`]).
+//! - `form`: a submitted `<form>` as a handler's typed arguments
+//!   ([`Stateside::submit`]).
 //! - `pace`: debounced and throttled calls ([`use_debounced`],
 //!   [`use_throttled`]).
 //! - `client` (browser): the connection state machine, both transports, the
@@ -50,6 +52,7 @@ mod components;
 mod context;
 #[cfg(feature = "ssr")]
 mod cursor;
+mod form;
 #[cfg(feature = "ssr")]
 pub mod guard;
 #[cfg(feature = "ssr")]

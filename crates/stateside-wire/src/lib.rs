@@ -12,6 +12,7 @@
 //! - `protocol`: the endpoints' paths, requests, replies and errors.
 //! - `document`: the client's copy of the session document, and how a message
 //!   moves it.
+//! - `form`: per-field validation errors a handler keeps in a state.
 //! - `handler`: typed handler names, so a call cannot misspell one.
 //! - `page`: the event a tab sends when its page changes ([`NAVIGATE`]).
 //! - `link`: which URLs a redirect or download may go to, for both sides.
@@ -27,6 +28,7 @@
 
 mod compact;
 mod document;
+mod form;
 mod handler;
 mod link;
 mod message;
@@ -43,6 +45,7 @@ pub mod __private;
 pub mod testing;
 
 pub use document::{ApplyError, Document};
+pub use form::FieldErrors;
 pub use handler::HandlerId;
 pub use link::is_web_url;
 pub use message::{
