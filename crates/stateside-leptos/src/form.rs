@@ -21,7 +21,7 @@ impl Stateside {
     /// and says why in an error toast.
     ///
     /// ```ignore
-    /// view! { <form on:submit=move |ev| stateside.submit(SIGN_UP, ev)> … </form> }
+    /// view! { <form on:submit=move |ev| stateside.submit(SIGN_UP, ev)> /* fields */ </form> }
     /// ```
     pub fn submit<A>(&self, handler: HandlerId<A>, event: SubmitEvent)
     where
