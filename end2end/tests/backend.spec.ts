@@ -6,13 +6,12 @@
 // never left the server: neither in the patches the clicks made nor in the
 // snapshot a reload brings. On the file store the log survives a kill -9,
 // and the count, recomputed from it, goes on from where it was.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
+import { freePort, start, stop } from "./server";
 import { expectLive, expectedTransport, openLive } from "./live";
 
 /** The field's name and a key of its entries: either would be in any
@@ -123,40 +122,6 @@ test("the event count is computed from an audit log the page never receives", as
 });
 
 // A server of the test's own on the file store (as in restart.spec.ts).
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const port = (probe.address() as { port: number }).port;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function start(port: number, args: string[]): Promise<ChildProcess> {
-  const server = spawn(process.env.STATESIDE_SERVER_BIN!, args, {
-    env: {
-      ...process.env,
-      LEPTOS_SITE_ROOT: process.env.STATESIDE_SITE_ROOT,
-      LEPTOS_SITE_PKG_DIR: "pkg",
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-    },
-    stdio: "ignore",
-  });
-  await expect(async () => {
-    const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-    expect(response.ok).toBeTruthy();
-  }).toPass({ timeout: 20_000 });
-  return server;
-}
-
-function stop(server: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  return new Promise((resolve) => {
-    if (server.exitCode !== null || server.signalCode !== null) return resolve();
-    server.once("exit", () => resolve());
-    server.kill(signal);
-  });
-}
-
 test("the file store keeps the audit log through a kill -9, and the count goes on from it", async ({
   page,
 }) => {

@@ -5,50 +5,14 @@
 // A kill -9 mid-stream brings the lorem streams and the endless dashboard
 // panels back, and the job (not restartable) says it stopped.
 // This spec runs its own server (scripts/e2e.sh says where the binary is).
-import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "./fixtures";
+import { freePort, start, stop } from "./server";
 import { openLive } from "./live";
 
 const binary = process.env.STATESIDE_SERVER_BIN;
-const siteRoot = process.env.STATESIDE_SITE_ROOT;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const port = (probe.address() as { port: number }).port;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function start(port: number, args: string[] = []): Promise<ChildProcess> {
-  const server = spawn(binary!, args, {
-    env: {
-      ...process.env,
-      LEPTOS_SITE_ROOT: siteRoot,
-      LEPTOS_SITE_PKG_DIR: "pkg",
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-    },
-    stdio: "ignore",
-  });
-  await expect(async () => {
-    const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-    expect(response.ok).toBeTruthy();
-  }).toPass({ timeout: 20_000 });
-  return server;
-}
-
-function stop(server: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  return new Promise((resolve) => {
-    if (server.exitCode !== null || server.signalCode !== null) return resolve();
-    server.once("exit", () => resolve());
-    server.kill(signal);
-  });
-}
 
 test("after a restart that loses the session, the page says so and the click made while down goes to the new one", async ({ page }) => {
   expect(binary, "STATESIDE_SERVER_BIN is set by scripts/e2e.sh").toBeTruthy();
