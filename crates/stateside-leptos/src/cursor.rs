@@ -26,6 +26,15 @@ pub(crate) struct Cursor {
     version: Option<u64>,
 }
 
+impl Drop for Cursor {
+    /// Lets go of the stream first, so that the session counts it gone
+    /// when presence is refreshed.
+    fn drop(&mut self) {
+        drop(std::mem::replace(&mut self.live, broadcast::channel(1).1));
+        self.session.stream_closed();
+    }
+}
+
 impl Cursor {
     /// Starts after version `since` (a replay when the ring still has it),
     /// or from a snapshot; refused if the session has all the streams it

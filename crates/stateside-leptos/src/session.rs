@@ -77,7 +77,11 @@ pub(crate) fn receipt(submitted: Result<Submitted, Error>) -> Receipt {
         Error::UnknownHandler(_) => RefusalReason::UnknownHandler,
         Error::BadArgs { .. } => RefusalReason::BadArgs,
         Error::SeqOutOfWindow { .. } => RefusalReason::SeqOutOfWindow,
-        Error::NotBackground(_) => RefusalReason::NotBackground,
+        // A handler's own errors, raised while it runs; a submission never
+        // gets them, and they would be the app's to fix, never to resend.
+        Error::NotBackground(_) | Error::NotLinked { .. } | Error::SharedLockOrder { .. } => {
+            RefusalReason::NotBackground
+        }
         Error::TooManyTasks { .. } => RefusalReason::TooManyTasks,
         // A stream's refusal; an event never gets it.
         Error::TooManySessions { .. } | Error::TooManyStreams { .. } => {

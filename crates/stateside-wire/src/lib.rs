@@ -34,6 +34,7 @@ mod link;
 mod message;
 mod page;
 mod protocol;
+mod shared;
 mod size;
 mod state;
 mod tracked;
@@ -57,6 +58,7 @@ pub use protocol::{
     RefusalReason, SEND_PATH, SOCKET_PATH, STREAM_PATH, SendRequest, SessionInfo, Upward,
     socket_frame,
 };
+pub use shared::{Member, Presence, SharedState};
 pub use size::json_size;
 pub use state::State;
 /// Derives [`State`](trait@State): see `stateside-macros`.

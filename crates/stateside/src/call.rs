@@ -11,7 +11,7 @@
 use std::{
     future::Future,
     pin::Pin,
-    sync::{Arc, atomic::AtomicBool},
+    sync::{Arc, Weak, atomic::AtomicBool},
 };
 
 use serde::Serialize;
@@ -25,6 +25,7 @@ use crate::{
     lock::SessionLock,
     request::RequestContext,
     section::{Section, Settle},
+    shared::{Linked, SessionLinks, SharedStates},
     task_id::{TaskId, TaskInfo},
     token::SessionToken,
 };
@@ -85,6 +86,12 @@ pub(crate) trait Host: Settle + Send + Sync {
     fn request(&self) -> Option<Arc<RequestContext>>;
     /// Whether the app lets handlers send `RunScript`.
     fn runs_scripts(&self) -> bool;
+    /// The engine's shared states.
+    fn shared_states(&self) -> &Arc<SharedStates>;
+    /// The shared states this session is linked to.
+    fn links(&self) -> &SessionLinks;
+    /// This session, as its shared states hold it.
+    fn linked(&self) -> Weak<dyn Linked>;
 }
 
 /// A chained event from a handler or task, decoded like a client's.

@@ -8,13 +8,14 @@ use std::{
 };
 
 use serde::Serialize;
-use stateside_wire::{Action, HandlerId};
+use stateside_wire::{Action, HandlerId, SharedState};
 
 use crate::{
     action::ActionRefused,
     call::{Call, CxCore, chained},
     census::EngineStats,
     error::Error,
+    linking,
     page::Page,
     request::RequestContext,
     state_map::{SessionState, StateMap},
@@ -53,6 +54,69 @@ impl<S: SessionState> Cx<S> {
     /// Another state of the same session, to change.
     pub fn state_mut<T: SessionState>(&mut self) -> &mut T {
         self.core.section().state_mut::<T>()
+    }
+
+    /// Links this session to the shared state `T` for `key` (Reflex's
+    /// `_link_to`), showing it as `label` in the state's
+    /// [`Presence`](stateside_wire::Presence). From now on the session's
+    /// tabs see `T` in their document, and every change any linked session
+    /// makes to it. Linking to another key of `T` leaves the one before.
+    ///
+    /// Compute `key` on the server (from a login, a room the user may join),
+    /// never take it as given from the tab's arguments. Linking happens at
+    /// once: a failing handler does not undo it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SharedLockOrder`] if the section already holds a shared
+    /// state that sorts after this one.
+    pub async fn link<T: SharedState + Send + Sync>(
+        &mut self,
+        key: &str,
+        label: impl Into<String>,
+    ) -> Result<(), Error> {
+        let CxCore {
+            section,
+            host,
+            handler,
+            ..
+        } = &mut self.core;
+        let section = section.as_mut().expect("present until drop");
+        linking::link::<T>(&**host, section, handler, key, label.into()).await
+    }
+
+    /// Leaves the shared state `T`; false if the session was not linked.
+    pub async fn unlink<T: SharedState + Send + Sync>(&mut self) -> Result<bool, Error> {
+        let CxCore {
+            section,
+            host,
+            handler,
+            ..
+        } = &mut self.core;
+        let section = section.as_mut().expect("present until drop");
+        linking::unlink::<T>(&**host, section, handler).await
+    }
+
+    /// The shared state `T` this session is linked to, locked into this
+    /// handler's section: its changes are published with the session's own
+    /// when the handler returns `Ok`, and rolled back with them otherwise.
+    /// Other sessions' writers wait meanwhile, in the fair order of the
+    /// shared state's own lock.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotLinked`] if the session is not linked to a `T`;
+    /// [`Error::SharedLockOrder`] if the section already holds a shared
+    /// state that sorts after this one.
+    pub async fn shared<T: SharedState + Send + Sync>(&mut self) -> Result<&mut T, Error> {
+        let CxCore {
+            section,
+            host,
+            handler,
+            ..
+        } = &mut self.core;
+        let section = section.as_mut().expect("present until drop");
+        linking::shared_mut::<T>(&**host, section, handler).await
     }
 
     /// The page the session's tab shows: its path, route params and query

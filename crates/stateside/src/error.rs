@@ -52,6 +52,24 @@ pub enum Error {
     /// No such session, or it expired.
     #[error("unknown or expired session")]
     UnknownSession,
+    /// A handler used a shared state its session has not linked to.
+    #[error("this session is not linked to a `{state}`; link it first (`Cx::link`)")]
+    NotLinked {
+        /// The shared state's name.
+        state: &'static str,
+    },
+    /// A section asked for a shared state's lock out of order.
+    #[error(
+        "`{asked}` was asked for while holding `{held}`: a section takes shared states in \
+         ascending order of name and key (so that two sections can never wait for each other); \
+         take `{asked}` first"
+    )]
+    SharedLockOrder {
+        /// The shared state (`name/key`) the section holds.
+        held: String,
+        /// The one it asked for.
+        asked: String,
+    },
     /// The engine is closing and takes no more events.
     #[error("the server is shutting down")]
     ShuttingDown,

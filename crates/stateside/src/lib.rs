@@ -26,8 +26,12 @@
 //! - `action`: which client actions a handler may send ([`ActionRefused`]).
 //! - `page`: which page each tab shows ([`Page`]), and the app's
 //!   `on_load` and `on_unload` hooks.
+//! - `shared`: shared states, one value per key linked by many sessions,
+//!   with their lock order.
 //! - `section`: a lock section, the part [`Cx`] and [`Guard`] share.
 //! - `call`: the contract between a session and handler code (`Host`).
+//! - `linking`: linking a session to shared states and locking them into
+//!   a section, for `Cx` and `Guard` alike.
 //! - `cx`, `task`: the handler API, [`Cx`], [`Task`] and [`Guard`].
 //! - `navigation`: the built-in handlers that move a tab's page and run
 //!   the app's page hooks.
@@ -54,6 +58,7 @@ mod cx;
 mod engine;
 mod error;
 mod incident;
+mod linking;
 mod lock;
 mod mutex;
 mod navigation;
@@ -64,6 +69,7 @@ mod request;
 mod section;
 mod sequencer;
 mod session;
+mod shared;
 mod state_map;
 mod store;
 mod task;
@@ -92,4 +98,4 @@ pub use task::{Guard, Task};
 pub use task_id::{TaskId, TaskInfo};
 pub use token::{BadToken, SessionToken};
 
-pub use stateside_wire::{Action, HandlerId, State};
+pub use stateside_wire::{Action, HandlerId, Member, Presence, SharedState, State};

@@ -11,6 +11,7 @@ use stateside_wire::{Action, Notice};
 use crate::{
     action::{ActionRefused, vet},
     lock::Held,
+    shared::SharedSections,
     state_map::{SessionState, StateMap},
 };
 
@@ -35,10 +36,12 @@ pub(crate) trait Settle {
     fn settle(&self, states: &mut StateMap, outcome: Outcome<'_>) -> bool;
 }
 
-/// The held lock and the client actions collected under it.
+/// The held lock and the client actions collected under it, with the
+/// shared states the section locked too.
 pub(crate) struct Section {
     states: Held,
     actions: Vec<Action>,
+    pub(crate) shared: SharedSections,
 }
 
 impl Section {
@@ -46,6 +49,7 @@ impl Section {
         Self {
             states,
             actions: Vec::new(),
+            shared: SharedSections::default(),
         }
     }
 
@@ -79,8 +83,9 @@ impl Section {
         Ok(())
     }
 
-    /// Ends the section so far, keeping the lock: publishes its changes and
-    /// actions, or discards them. Returns whether they were published.
+    /// Ends the section so far, keeping the locks: publishes its changes and
+    /// actions, or discards them, and its shared states' with them.
+    /// Returns whether they were published.
     pub(crate) fn settle(
         &mut self,
         session: &dyn Settle,
@@ -88,7 +93,7 @@ impl Section {
         discard: bool,
         cancelled: Option<&AtomicBool>,
     ) -> bool {
-        session.settle(
+        let published = session.settle(
             &mut self.states,
             Outcome {
                 handler,
@@ -98,12 +103,14 @@ impl Section {
                 discard,
                 cancelled,
             },
-        )
+        );
+        self.shared.settle(published);
+        published
     }
 
-    /// The lock and the actions not yet published, for the actor to end a
+    /// The locks and the actions not yet published, for the actor to end a
     /// foreground handler's section with its ack.
-    pub(crate) fn into_parts(self) -> (Held, Vec<Action>) {
-        (self.states, self.actions)
+    pub(crate) fn into_parts(self) -> (Held, Vec<Action>, SharedSections) {
+        (self.states, self.actions, self.shared)
     }
 }

@@ -35,13 +35,14 @@ use std::{
 };
 
 use serde::Serialize;
-use stateside_wire::{Action, HandlerId};
+use stateside_wire::{Action, HandlerId, SharedState};
 
 use crate::{
     action::ActionRefused,
     call::{TaskCore, chained},
     census::EngineStats,
     error::Error,
+    linking,
     request::RequestContext,
     section::Section,
     state_map::{SessionState, StateMap},
@@ -190,6 +191,18 @@ impl<S: SessionState> Guard<'_, S> {
     pub fn action(&mut self, action: Action) -> Result<(), ActionRefused> {
         let scripts = self.task.host.runs_scripts();
         self.section().action(action, scripts)
+    }
+
+    /// The shared state `T` the session is linked to, locked into this
+    /// guard's section; see [`Cx::shared`](crate::Cx::shared).
+    ///
+    /// # Errors
+    ///
+    /// As [`Cx::shared`](crate::Cx::shared)'s.
+    pub async fn shared<T: SharedState + Send + Sync>(&mut self) -> Result<&mut T, Error> {
+        let task = self.task;
+        let section = self.section.as_mut().expect("present until released");
+        linking::shared_mut::<T>(&*task.host, section, task.handler).await
     }
 
     fn section(&mut self) -> &mut Section {

@@ -17,6 +17,7 @@ use crate::{
     error::Error,
     registry::Registry,
     session::{Role, SessionHandle, Shared},
+    shared::SharedStates,
     store::{Store, StoreError, persister::Persister, record::StoredSession},
     token::SessionToken,
 };
@@ -76,9 +77,10 @@ impl Engine {
     fn shared(app: App, config: Config) -> Shared {
         Shared {
             app: Arc::new(app),
-            config: Arc::new(config),
             closing: Arc::default(),
             census: Arc::new(Census::default()),
+            shared_states: Arc::new(SharedStates::new(config.idle_ttl, config.max_state_bytes)),
+            config: Arc::new(config),
         }
     }
 
@@ -172,6 +174,13 @@ impl Engine {
     /// Live sessions in this process.
     pub fn session_count(&self) -> usize {
         self.inner.registry.len()
+    }
+
+    /// How many shared states this process holds (see
+    /// [`Cx::link`](crate::Cx::link)): one per state and key that a session
+    /// links to, freed when nothing has linked to it for the idle TTL.
+    pub fn shared_state_count(&self) -> usize {
+        self.inner.registry.shared().shared_states.len()
     }
 
     /// Live sessions and their running background tasks, for monitoring.

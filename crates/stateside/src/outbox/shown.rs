@@ -67,6 +67,11 @@ impl Shown {
         Self { entries }
     }
 
+    /// Forgets the state `name` (a shared state the session unlinked).
+    pub(crate) fn remove(&mut self, name: &str) {
+        self.entries.retain(|(known, _)| known != name);
+    }
+
     /// The whole document as clients see it.
     pub(crate) fn document(&self) -> Map<String, Value> {
         self.entries

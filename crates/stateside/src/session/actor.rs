@@ -104,7 +104,7 @@ async fn run_job(session: &Arc<SessionInner>, job: Job) -> Vec<Job> {
         else {
             unreachable!("a dropped context always sends its lock back");
         };
-        let (mut states, actions) = section.into_parts();
+        let (mut states, actions, mut shared) = section.into_parts();
         let failure = failure_notice(handler, outcome);
         let outcome_label = if failure.is_some() { "error" } else { "ok" };
         let published = session.settle(
@@ -118,6 +118,8 @@ async fn run_job(session: &Arc<SessionInner>, job: Job) -> Vec<Job> {
                 cancelled: None,
             },
         );
+        shared.settle(published);
+        drop(shared);
         metrics::counter!("stateside_events_total", "handler" => handler, "outcome" => outcome_label)
             .increment(1);
         drop(states);

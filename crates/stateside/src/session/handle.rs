@@ -77,6 +77,12 @@ impl SessionHandle {
         *lock(&self.inner.request) = Some(Arc::new(request));
     }
 
+    /// A stream of this session ended (its receiver is dropped): the
+    /// presence of the shared states it is linked to may have changed.
+    pub fn stream_closed(&self) {
+        self.inner.refresh_presence();
+    }
+
     /// Whether an event submitted now would be taken rather than answered
     /// [`Busy`](crate::Error::Busy): a transport that can hold events (a
     /// socket, which then stops reading) waits for this instead.
@@ -89,6 +95,7 @@ impl SessionHandle {
     pub fn subscribe(&self, since: Option<u64>) -> Result<Subscription, Error> {
         let subscription = self.inner.publishing.outbox().subscribe(since)?;
         self.inner.work.touch();
+        self.inner.refresh_presence();
         self.inner.work.watched();
         Ok(subscription)
     }

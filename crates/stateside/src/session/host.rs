@@ -1,11 +1,11 @@
 //! The session as handler code sees it: the [`Host`] behind every `Cx` and
 //! `Task`.
 
-use std::sync::{Arc, atomic::AtomicBool};
+use std::sync::{Arc, Weak, atomic::AtomicBool};
 
 use serde_json::Value;
 
-use super::handle::SessionHandle;
+use super::{handle::SessionHandle, inner::SessionInner};
 use crate::{
     call::{Host, Job, Prepared, TaskStart},
     census::EngineStats,
@@ -14,6 +14,7 @@ use crate::{
     mutex::lock,
     request::RequestContext,
     section::{Outcome, Settle},
+    shared::{Linked, SessionLinks, SharedStates},
     state_map::StateMap,
     task_id::{TaskId, TaskInfo},
     token::SessionToken,
@@ -64,5 +65,18 @@ impl Host for SessionHandle {
 
     fn runs_scripts(&self) -> bool {
         self.inner.shared.app.runs_scripts()
+    }
+
+    fn shared_states(&self) -> &Arc<SharedStates> {
+        &self.inner.shared.shared_states
+    }
+
+    fn links(&self) -> &SessionLinks {
+        &self.inner.links
+    }
+
+    fn linked(&self) -> Weak<dyn Linked> {
+        let session: Weak<SessionInner> = Arc::downgrade(&self.inner);
+        session
     }
 }

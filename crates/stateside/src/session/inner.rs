@@ -11,6 +11,7 @@ use crate::{
     config::Config,
     lock::SessionLock,
     request::RequestContext,
+    shared::{SessionLinks, SharedStates},
     store::{persister::Persister, record::StoredSession},
     token::SessionToken,
 };
@@ -43,6 +44,8 @@ pub(super) struct SessionInner {
     pub(super) publishing: Publishing,
     /// The request behind the tab's current connection, once it connected.
     pub(super) request: std::sync::Mutex<Option<Arc<RequestContext>>>,
+    /// The shared states it is linked to.
+    pub(super) links: SessionLinks,
 }
 
 /// What every session of an engine shares.
@@ -53,6 +56,8 @@ pub(crate) struct Shared {
     /// Set when the server stops taking events.
     pub(crate) closing: Arc<AtomicBool>,
     pub(crate) census: Arc<Census>,
+    /// Every shared state, by name and key.
+    pub(crate) shared_states: Arc<SharedStates>,
 }
 
 /// Where a session starts: from nothing, or from what a store kept.

@@ -11,6 +11,7 @@ mod handle;
 mod host;
 mod inner;
 mod intake;
+mod linked;
 mod publishing;
 #[cfg(feature = "redis")]
 mod replica;

@@ -16,6 +16,7 @@ use super::{
 use crate::{
     lock::SessionLock,
     outbox::{Outbox, Runner},
+    shared::SessionLinks,
     state_map::StateMap,
     token::SessionToken,
 };
@@ -57,6 +58,7 @@ impl SessionHandle {
             ),
             publishing: Publishing::new(Outbox::new(config, stored, runner), persister),
             request: std::sync::Mutex::new(None),
+            links: SessionLinks::new(),
             tasks: TaskTable::new(Arc::clone(&shared.census), last_task),
             work: Work::new(
                 mailbox,

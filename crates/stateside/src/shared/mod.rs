@@ -1,0 +1,104 @@
+//! Shared states: one value per key (a room, a document, a user), linked by
+//! many sessions, with the rules a session's own states have.
+//!
+//! - **Held once.** [`SharedStates`] keeps one [`SharedCell`] per state
+//!   name and key. A cell has its own fair lock over its one state, so
+//!   writers from every linked session queue in the order they asked, as a
+//!   session's handlers and tasks do.
+//! - **Linked from handler code only.** A session links to a key with
+//!   [`Cx::link`](crate::Cx::link); the key is whatever the handler
+//!   computes on the server, never a value a tab can name by itself.
+//! - **Written inside a lock section.** [`Cx::shared`](crate::Cx::shared)
+//!   (and `Guard::shared` in a task) takes the cell's lock into the
+//!   section: the section publishes or rolls back the session's states and
+//!   the shared ones together.
+//! - **Fanned out per session.** A cell's commit sends its ops to every
+//!   linked session's outbox, where they get that session's next version:
+//!   replay, snapshots and exactly-once stay per session, as before.
+//!
+//! # Lock order
+//!
+//! A section holds its session's lock first, then shared locks in
+//! ascending (name, key) order ([`SharedSections`] refuses any other order
+//! with an error instead of risking a deadlock); a cell's fan-out then
+//! takes each linked session's outbox mutex, which nothing holds across an
+//! await. Sessions never wait for each other's locks, so no cycle can form.
+
+mod cell;
+mod links;
+mod sections;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use stateside_wire::SharedState;
+
+pub(crate) use cell::{Linked, SharedCell, removal};
+pub(crate) use links::SessionLinks;
+pub(crate) use sections::SharedSections;
+
+use crate::mutex::lock;
+
+/// Every shared state of the engine, by state name and key.
+pub(crate) struct SharedStates {
+    cells: Mutex<HashMap<(&'static str, String), Arc<SharedCell>>>,
+    /// How long a cell nothing links to is kept, for a tab that comes back.
+    idle_ttl: Duration,
+    /// Its state's byte budget, as a session's.
+    max_bytes: usize,
+}
+
+impl SharedStates {
+    pub(crate) fn new(idle_ttl: Duration, max_bytes: usize) -> Self {
+        Self {
+            cells: Mutex::default(),
+            idle_ttl,
+            max_bytes,
+        }
+    }
+
+    /// The cell of `T` for `key`, created with `T`'s initial value if
+    /// there is none.
+    pub(crate) fn cell<T: SharedState + Send + Sync>(&self, key: &str) -> Arc<SharedCell> {
+        let mut cells = lock(&self.cells);
+        let cell = cells
+            .entry((T::NAME, key.to_owned()))
+            .or_insert_with(|| Arc::new(SharedCell::new::<T>(key, self.max_bytes)));
+        Arc::clone(cell)
+    }
+
+    /// Whether `cell` is still the one held for its key: a cell freed while
+    /// a session was linking to it is not, and the session links again.
+    pub(crate) fn is_current(&self, cell: &Arc<SharedCell>) -> bool {
+        lock(&self.cells)
+            .get(&cell.id())
+            .is_some_and(|held| Arc::ptr_eq(held, cell))
+    }
+
+    /// How many cells are held, for tests and stats.
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.cells).len()
+    }
+
+    /// Frees `cell` after the idle TTL, unless something linked to it by
+    /// then. Called when its last link goes.
+    pub(crate) fn release_when_idle(self: &Arc<Self>, cell: &Arc<SharedCell>) {
+        let (states, cell) = (Arc::downgrade(self), Arc::downgrade(cell));
+        let idle_ttl = self.idle_ttl;
+        tokio::spawn(async move {
+            tokio::time::sleep(idle_ttl).await;
+            let (Some(states), Some(cell)) = (states.upgrade(), cell.upgrade()) else {
+                return;
+            };
+            let mut cells = lock(&states.cells);
+            // Checked under the map's lock, which `cell` also takes: a link
+            // made meanwhile finds the cell still in the map, or a new one.
+            if !cell.is_linked() {
+                cells.remove(&cell.id());
+            }
+        });
+    }
+}
