@@ -79,9 +79,10 @@ pub(crate) fn receipt(submitted: Result<Submitted, Error>) -> Receipt {
         Error::SeqOutOfWindow { .. } => RefusalReason::SeqOutOfWindow,
         // A handler's own errors, raised while it runs; a submission never
         // gets them, and they would be the app's to fix, never to resend.
-        Error::NotBackground(_) | Error::NotLinked { .. } | Error::SharedLockOrder { .. } => {
-            RefusalReason::NotBackground
-        }
+        Error::NotBackground(_)
+        | Error::NotLinked { .. }
+        | Error::SharedLockOrder { .. }
+        | Error::Store(_) => RefusalReason::NotBackground,
         Error::TooManyTasks { .. } => RefusalReason::TooManyTasks,
         // A stream's refusal; an event never gets it.
         Error::TooManySessions { .. } | Error::TooManyStreams { .. } => {

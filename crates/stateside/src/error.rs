@@ -70,6 +70,9 @@ pub enum Error {
         /// The one it asked for.
         asked: String,
     },
+    /// The store could not read or write a shared state.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// The engine is closing and takes no more events.
     #[error("the server is shutting down")]
     ShuttingDown,

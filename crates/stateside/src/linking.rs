@@ -26,7 +26,7 @@ pub(crate) async fn link<T: SharedState + Send + Sync>(
     }
     loop {
         let states = host.shared_states();
-        let cell = states.cell::<T>(key);
+        let cell = states.open::<T>(key).await?;
         let held = section.shared.lock(&cell, handler).await?;
         let member = Member {
             id: links.id().to_owned(),

@@ -147,6 +147,14 @@ impl StateMap {
             .expect("slot type matches its TypeId")
     }
 
+    /// `S`'s value as last committed, to share with readers: call it with
+    /// no change pending (right after a commit, or on a fresh map).
+    pub(crate) fn committed<S: SessionState>(&mut self) -> Arc<dyn ErasedState> {
+        let index = self.index_of::<S>();
+        let slot = &self.slots[index];
+        Arc::clone(slot.baseline.as_ref().unwrap_or(&slot.value))
+    }
+
     /// Ensures `S` exists, so that later reads through `&self` cannot miss.
     pub(crate) fn ensure<S: SessionState>(&mut self) {
         self.index_of::<S>();

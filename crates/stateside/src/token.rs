@@ -17,6 +17,24 @@ impl SessionToken {
         Self(u128::from_le_bytes(bytes))
     }
 
+    /// A store key that no session's token can be: the first 128 bits of
+    /// a SHA-256 of `parts` under `domain`. Shared states are kept under
+    /// one (see `shared::durable`), so a plain `Store` holds them too.
+    pub(crate) fn derived(domain: &str, parts: &[&str]) -> Self {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new().chain_update(domain.as_bytes());
+        for part in parts {
+            // Each part's length first: ("ab", "c") and ("a", "bc") differ.
+            hash = hash
+                .chain_update((part.len() as u64).to_be_bytes())
+                .chain_update(part.as_bytes());
+        }
+        let digest = hash.finalize();
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&digest[..16]);
+        Self(u128::from_be_bytes(first))
+    }
+
     /// The token as a number, for stores that key by it.
     pub fn as_u128(&self) -> u128 {
         self.0

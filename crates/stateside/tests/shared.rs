@@ -7,9 +7,11 @@
 
 mod support;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
-use stateside::{Config, Cx, Engine, HandlerId, Presence, SharedState, State, Task};
+use stateside::{
+    App, Config, Cx, Engine, FileStore, HandlerId, Presence, SharedState, State, Store, Task,
+};
 use stateside_wire::List;
 use support::*;
 
@@ -101,7 +103,11 @@ async fn out_of_order(mut cx: Cx<Counter>, (): ()) -> anyhow::Result<()> {
 }
 
 fn shared_engine(config: Config) -> Engine {
-    let app = app()
+    Engine::new(shared_app(), config)
+}
+
+fn shared_app() -> App {
+    app()
         .on(JOIN, join)
         .on(JOIN_CHAT, join_chat)
         .on(LEAVE, leave)
@@ -109,8 +115,7 @@ fn shared_engine(config: Config) -> Engine {
         .on(BOTH, both)
         .background(BOTH_IN_TASK, both_in_task)
         .on(ADD_THEN_FAIL, add_then_fail)
-        .on(OUT_OF_ORDER, out_of_order);
-    Engine::new(app, config)
+        .on(OUT_OF_ORDER, out_of_order)
 }
 
 async fn joined(engine: &Engine, room: &str) -> Client {
@@ -293,4 +298,32 @@ async fn unlinking_and_expiry_free_the_shared_state() {
     })
     .await
     .expect("both shared states freed");
+}
+
+/// With the file store, a shared state outlives the process, and a
+/// restarted server's first visitor finds it as it was, with nobody
+/// present but them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_state_survives_a_restart_on_the_file_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Arc::new(FileStore::open(dir.path().join("sessions.redb")).unwrap());
+    let first = Engine::with_store(shared_app(), config(), Arc::clone(&file) as Arc<dyn Store>);
+    let mut ann = joined(&first, "kept").await;
+    for tag in ["one", "two", "three"] {
+        ann.send(ADD, tag.to_owned());
+    }
+    ann.until(|board: &Board| board.count == 3).await;
+    drop(ann);
+    first.close();
+    first.drain(Duration::from_millis(200)).await;
+    drop(first);
+
+    let second = Engine::with_store(shared_app(), config(), file as Arc<dyn Store>);
+    let mut bob = joined(&second, "kept").await;
+    let board = bob.until(|board: &Board| board.count == 3).await;
+    assert_eq!(
+        board.log.iter().collect::<Vec<_>>(),
+        ["one", "two", "three"]
+    );
+    assert_eq!(board.here.len(), 1, "only bob is here: {:?}", board.here);
 }

@@ -17,7 +17,7 @@ use crate::{
     error::Error,
     registry::Registry,
     session::{Role, SessionHandle, Shared},
-    shared::SharedStates,
+    shared::{self, SharedStates},
     store::{Store, StoreError, persister::Persister, record::StoredSession},
     token::SessionToken,
 };
@@ -45,15 +45,16 @@ enum Durable {
 impl Engine {
     /// An engine whose sessions live in memory only.
     pub fn new(app: App, config: Config) -> Self {
-        Self::build(Self::shared(app, config), None, None)
+        Self::build(Self::shared(app, config, None), None, None)
     }
 
     /// An engine whose sessions are saved to `store` and come back from it
     /// after a restart. Must be called inside a tokio runtime.
     pub fn with_store(app: App, config: Config, store: Arc<dyn Store>) -> Self {
         let persister = Persister::spawn(Arc::clone(&store));
+        let shared_store = shared::Durable::new(Arc::clone(&store), persister.clone());
         Self::build(
-            Self::shared(app, config),
+            Self::shared(app, config, Some(shared_store)),
             Some(persister),
             Some(Durable::Store(store)),
         )
@@ -66,7 +67,7 @@ impl Engine {
         let redis = redis.start(config.idle_ttl);
         let persister = Persister::spawn(Arc::clone(&redis));
         let engine = Self::build(
-            Self::shared(app, config),
+            Self::shared(app, config, None),
             Some(persister),
             Some(Durable::Redis(Arc::clone(&redis))),
         );
@@ -74,12 +75,16 @@ impl Engine {
         engine
     }
 
-    fn shared(app: App, config: Config) -> Shared {
+    fn shared(app: App, config: Config, shared_store: Option<shared::Durable>) -> Shared {
         Shared {
             app: Arc::new(app),
             closing: Arc::default(),
             census: Arc::new(Census::default()),
-            shared_states: Arc::new(SharedStates::new(config.idle_ttl, config.max_state_bytes)),
+            shared_states: Arc::new(SharedStates::new(
+                config.idle_ttl,
+                config.max_state_bytes,
+                shared_store,
+            )),
             config: Arc::new(config),
         }
     }

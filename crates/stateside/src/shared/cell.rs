@@ -1,15 +1,23 @@
 //! One shared state for one key: its lock, its published value, and the
 //! sessions linked to it.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{
+    Arc, Mutex, Weak,
+    atomic::{AtomicBool, Ordering},
+};
 
 use json_patch::{AddOperation, PatchOperation, RemoveOperation, jsonptr::PointerBuf};
 use stateside_wire::{Member, SharedState};
 
+use super::durable::{Durable, record_key};
 use crate::{
     lock::{Held, SessionLock},
     mutex::lock,
     state_map::{CommitError, ErasedState, Publish, StateMap},
+    store::{
+        persister::{Dirty, Persistable},
+        record::StoredSession,
+    },
 };
 
 /// A session, as a shared state sees it: where its changes go.
@@ -46,6 +54,10 @@ pub(crate) struct SharedCell {
     /// Writes the members into the state's presence field, if it has one.
     set_presence: fn(&mut StateMap, Vec<Member>),
     max_bytes: usize,
+    /// Where it is saved, with a durable store.
+    durable: Option<Arc<Durable>>,
+    /// A save is scheduled.
+    dirty: AtomicBool,
 }
 
 /// Catches what a commit publishes: the one state's new value.
@@ -59,25 +71,37 @@ impl Publish for Published {
 }
 
 impl SharedCell {
-    pub(crate) fn new<T: SharedState + Send + Sync>(key: &str, max_bytes: usize) -> Self {
-        let mut states = StateMap::default();
-        states.ensure::<T>();
-        let mut published = Published::default();
+    /// The cell of `T` for `key`, from its `stored` record if a store had
+    /// one (with nobody present: presence is rebuilt as sessions link).
+    pub(crate) fn new<T: SharedState + Send + Sync>(
+        key: &str,
+        max_bytes: usize,
+        stored: Option<StoredSession>,
+        durable: Option<Arc<Durable>>,
+    ) -> Self {
+        let mut states = match stored {
+            Some(stored) => StateMap::restored(stored.document, stored.backend),
+            None => StateMap::default(),
+        };
+        let set_presence: fn(&mut StateMap, Vec<Member>) = |states, members| {
+            if let Some(presence) = states.get_mut::<T>().presence() {
+                presence.set(members);
+            }
+        };
+        set_presence(&mut states, Vec::new());
         states
-            .commit(&mut published, usize::MAX)
+            .commit(&mut Published::default(), usize::MAX)
             .expect("a state's initial value serialises");
         Self {
             name: T::NAME,
             key: key.to_owned(),
+            published: Mutex::new(states.committed::<T>()),
             lock: SessionLock::new(std::time::Duration::from_secs(1), states),
-            published: Mutex::new(published.0.expect("a new state is published")),
             links: Mutex::default(),
-            set_presence: |states, members| {
-                if let Some(presence) = states.get_mut::<T>().presence() {
-                    presence.set(members);
-                }
-            },
+            set_presence,
             max_bytes,
+            durable,
+            dirty: AtomicBool::new(false),
         }
     }
 
@@ -100,7 +124,7 @@ impl SharedCell {
 
     /// Publishes the section's changes to every linked session. On an
     /// error (over the byte budget) the changes are rolled back.
-    pub(crate) fn commit(&self, states: &mut Held) -> Result<(), CommitError> {
+    pub(crate) fn commit(self: &Arc<Self>, states: &mut Held) -> Result<(), CommitError> {
         let mut published = Published::default();
         let ops = states
             .commit(&mut published, self.max_bytes)
@@ -111,6 +135,9 @@ impl SharedCell {
             return Ok(());
         };
         *lock(&self.published) = Arc::clone(&value);
+        if let Some(durable) = &self.durable {
+            durable.save(self);
+        }
         for session in self.sessions() {
             session.show_shared(self.name, Arc::clone(&value), ops.clone());
         }
@@ -119,7 +146,12 @@ impl SharedCell {
 
     /// Links `session` as `member`, under the cell's lock (`states`): it is
     /// shown the whole state, then every later commit.
-    pub(crate) fn link(&self, states: &mut Held, session: Weak<dyn Linked>, member: Member) {
+    pub(crate) fn link(
+        self: &Arc<Self>,
+        states: &mut Held,
+        session: Weak<dyn Linked>,
+        member: Member,
+    ) {
         let value = Arc::clone(&lock(&self.published));
         if let Some(linked) = session.upgrade() {
             let op = PatchOperation::Add(AddOperation {
@@ -137,7 +169,7 @@ impl SharedCell {
 
     /// Unlinks the member `id`, under the cell's lock; true if it was
     /// linked.
-    pub(crate) fn unlink(&self, states: &mut Held, id: &str) -> bool {
+    pub(crate) fn unlink(self: &Arc<Self>, states: &mut Held, id: &str) -> bool {
         let mut links = lock(&self.links);
         let Some(index) = links.iter().position(|link| link.member.id == id) else {
             return false;
@@ -153,7 +185,7 @@ impl SharedCell {
 
     /// Writes who is here (linked, with a tab open) into the state's
     /// presence field and publishes it, under the cell's lock.
-    pub(crate) fn refresh_presence(&self, states: &mut Held) {
+    pub(crate) fn refresh_presence(self: &Arc<Self>, states: &mut Held) {
         let members = {
             let mut links = lock(&self.links);
             links.retain(|link| link.session.strong_count() > 0);
@@ -176,6 +208,48 @@ impl SharedCell {
             .filter_map(|link| link.session.upgrade())
             .collect()
     }
+}
+
+impl SharedCell {
+    /// Deletes the record of a cell that was freed.
+    pub(crate) fn forget(&self) {
+        if let Some(durable) = &self.durable {
+            durable.forget(self.name, &self.key);
+        }
+    }
+}
+
+/// Saved as a session's record is, with one state in its document.
+impl Persistable for SharedCell {
+    fn mark_dirty(&self) -> bool {
+        !self.dirty.swap(true, Ordering::AcqRel)
+    }
+
+    fn take_dirty(&self) -> Dirty {
+        self.dirty.store(false, Ordering::Release);
+        let value = Arc::clone(&lock(&self.published));
+        let name = self.name.to_owned();
+        let mut record: StoredSession = StoredSession::default();
+        match value.shown() {
+            Ok(shown) => {
+                record.document.insert(name.clone(), shown);
+            }
+            Err(error) => {
+                tracing::error!(state = self.name, %error, "a shared state no longer serialises")
+            }
+        }
+        if let Ok(Some(backend)) = value.backend() {
+            record.backend.insert(name, backend);
+        }
+        Dirty {
+            token: record_key(self.name, &self.key),
+            record: serde_json::to_vec(&record).expect("a JSON map serialises"),
+            through: 0,
+            relayed: Vec::new(),
+        }
+    }
+
+    fn confirm_saved(&self, _saved: &Dirty) {}
 }
 
 /// The op that takes a shared state out of a document.

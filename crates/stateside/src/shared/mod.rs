@@ -25,6 +25,7 @@
 //! await. Sessions never wait for each other's locks, so no cycle can form.
 
 mod cell;
+mod durable;
 mod links;
 mod sections;
 
@@ -37,10 +38,11 @@ use std::{
 use stateside_wire::SharedState;
 
 pub(crate) use cell::{Linked, SharedCell, removal};
+pub(crate) use durable::Durable;
 pub(crate) use links::SessionLinks;
 pub(crate) use sections::SharedSections;
 
-use crate::mutex::lock;
+use crate::{error::Error, mutex::lock};
 
 /// Every shared state of the engine, by state name and key.
 pub(crate) struct SharedStates {
@@ -49,25 +51,45 @@ pub(crate) struct SharedStates {
     idle_ttl: Duration,
     /// Its state's byte budget, as a session's.
     max_bytes: usize,
+    /// Where they are kept, with a durable store.
+    durable: Option<Arc<Durable>>,
 }
 
 impl SharedStates {
-    pub(crate) fn new(idle_ttl: Duration, max_bytes: usize) -> Self {
+    pub(crate) fn new(idle_ttl: Duration, max_bytes: usize, durable: Option<Durable>) -> Self {
         Self {
             cells: Mutex::default(),
             idle_ttl,
             max_bytes,
+            durable: durable.map(Arc::new),
         }
     }
 
-    /// The cell of `T` for `key`, created with `T`'s initial value if
-    /// there is none.
-    pub(crate) fn cell<T: SharedState + Send + Sync>(&self, key: &str) -> Arc<SharedCell> {
+    /// The cell of `T` for `key`: the one held, else the store's, else a
+    /// new one with `T`'s initial value.
+    ///
+    /// # Errors
+    ///
+    /// The store failed to read it: linking fails rather than start the
+    /// state over and overwrite what the store has.
+    pub(crate) async fn open<T: SharedState + Send + Sync>(
+        &self,
+        key: &str,
+    ) -> Result<Arc<SharedCell>, Error> {
+        let id = (T::NAME, key.to_owned());
+        if let Some(cell) = lock(&self.cells).get(&id) {
+            return Ok(Arc::clone(cell));
+        }
+        let stored = match &self.durable {
+            Some(durable) => durable.load(T::NAME, key).await?,
+            None => None,
+        };
+        let cell = SharedCell::new::<T>(key, self.max_bytes, stored, self.durable.clone());
+        // Another session may have opened it meanwhile: that one it is.
         let mut cells = lock(&self.cells);
-        let cell = cells
-            .entry((T::NAME, key.to_owned()))
-            .or_insert_with(|| Arc::new(SharedCell::new::<T>(key, self.max_bytes)));
-        Arc::clone(cell)
+        Ok(Arc::clone(
+            cells.entry(id).or_insert_with(|| Arc::new(cell)),
+        ))
     }
 
     /// Whether `cell` is still the one held for its key: a cell freed while
@@ -96,8 +118,8 @@ impl SharedStates {
             let mut cells = lock(&states.cells);
             // Checked under the map's lock, which `cell` also takes: a link
             // made meanwhile finds the cell still in the map, or a new one.
-            if !cell.is_linked() {
-                cells.remove(&cell.id());
+            if !cell.is_linked() && cells.remove(&cell.id()).is_some() {
+                cell.forget();
             }
         });
     }

@@ -28,7 +28,7 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// A store failed; the text says how.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("state store: {0}")]
 pub struct StoreError(pub String);
 
