@@ -48,6 +48,12 @@ pub const DEMOS: &[Demo] = &[
         shows: "A webhook posts into your open tab by its inbox code. A page load counts, a reconnect does not. \
                 A debounced filter and a throttled slider, and how many events each one sent.",
     },
+    Demo {
+        path: "/board",
+        name: "Board",
+        shows: "A board of cards per room, shared by everyone who joins it: a shared state. \
+                Each change shows in every tab in the room, with who is here.",
+    },
 ];
 
 /// The nav bar's links, one per demo.

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod bench;
+pub mod board;
 mod clicker;
 mod dashboard;
 mod demos;
@@ -41,6 +42,7 @@ pub fn handlers(products_url: &str, bench: bool) -> anyhow::Result<stateside::Ap
     let app = dashboard::handlers::register(app);
     let app = inbox::handlers::register(app);
     let app = signup::handlers::register(app);
+    let app = board::handlers::register(app);
     Ok(if bench {
         bench::handlers::register(app)
     } else {
@@ -104,6 +106,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/random/background") view=random::RandomBackgroundPage />
                     <Route path=path!("/dashboard") view=dashboard::DashboardPage />
                     <Route path=path!("/inbox") view=inbox::InboxPage />
+                    <Route path=path!("/board") view=board::BoardPage />
                 </Routes>
             </SyncGate>
             </main>
