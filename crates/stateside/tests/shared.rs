@@ -10,10 +10,11 @@ mod support;
 use std::{sync::Arc, time::Duration};
 
 use stateside::{
-    App, Config, Cx, Engine, FileStore, HandlerId, Presence, SharedState, State, Store, Task,
+    App, Config, Cx, Engine, FileStore, HandlerId, Presence, RedisStore, SharedState, State, Store,
+    Task,
 };
 use stateside_wire::List;
-use support::*;
+use support::{redis_server::RedisServer, *};
 
 /// A room's board: a count, a log of who wrote, and who is here.
 #[derive(Clone, Default, Debug, PartialEq, State)]
@@ -326,4 +327,19 @@ async fn a_shared_state_survives_a_restart_on_the_file_store() {
         ["one", "two", "three"]
     );
     assert_eq!(board.here.len(), 1, "only bob is here: {:?}", board.here);
+}
+
+/// On Redis, shared states are not shared across processes yet: the log
+/// says so at the first link, rather than leave it to be found.
+#[tokio::test]
+async fn on_redis_the_first_link_says_shared_states_are_per_process() {
+    let (logs, _guard) = capture_logs();
+    let redis = RedisServer::start();
+    let store = RedisStore::connect(&redis.url()).await.unwrap();
+    let engine = Engine::with_redis(shared_app(), config(), store);
+    let mut tab = joined(&engine, "a").await;
+    tab.send(ADD, "works in this process".to_owned());
+    tab.until(|board: &Board| board.count == 1).await;
+    let warnings = logs.lines_with("held per process");
+    assert_eq!(warnings.len(), 1, "{}", logs.text());
 }

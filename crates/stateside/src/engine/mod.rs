@@ -66,8 +66,13 @@ impl Engine {
     pub fn with_redis(app: App, config: Config, redis: RedisStore) -> Self {
         let redis = redis.start(config.idle_ttl);
         let persister = Persister::spawn(Arc::clone(&redis));
+        let mut shared = Self::shared(app, config, None);
+        shared.shared_states = Arc::new(
+            SharedStates::new(shared.config.idle_ttl, shared.config.max_state_bytes, None)
+                .per_process(),
+        );
         let engine = Self::build(
-            Self::shared(app, config, None),
+            shared,
             Some(persister),
             Some(Durable::Redis(Arc::clone(&redis))),
         );

@@ -31,7 +31,10 @@ mod sections;
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
@@ -53,6 +56,9 @@ pub(crate) struct SharedStates {
     max_bytes: usize,
     /// Where they are kept, with a durable store.
     durable: Option<Arc<Durable>>,
+    /// Set on Redis, where each process would hold its own copy: the first
+    /// link says so in the log, once.
+    unshared_across_processes: AtomicBool,
 }
 
 impl SharedStates {
@@ -62,7 +68,16 @@ impl SharedStates {
             idle_ttl,
             max_bytes,
             durable: durable.map(Arc::new),
+            unshared_across_processes: AtomicBool::new(false),
         }
+    }
+
+    /// Shared states on an engine that shares its sessions with other
+    /// processes (Redis), which shared states do not do yet.
+    pub(crate) fn per_process(self) -> Self {
+        self.unshared_across_processes
+            .store(true, Ordering::Relaxed);
+        self
     }
 
     /// The cell of `T` for `key`: the one held, else the store's, else a
@@ -76,6 +91,16 @@ impl SharedStates {
         &self,
         key: &str,
     ) -> Result<Arc<SharedCell>, Error> {
+        if self
+            .unshared_across_processes
+            .swap(false, Ordering::Relaxed)
+        {
+            tracing::warn!(
+                state = T::NAME,
+                "shared states are held per process: with the Redis store, sessions on \
+                 other processes linked to the same key see another copy (README, \"Shared states\")"
+            );
+        }
         let id = (T::NAME, key.to_owned());
         if let Some(cell) = lock(&self.cells).get(&id) {
             return Ok(Arc::clone(cell));
