@@ -14,6 +14,7 @@ mod lorem;
 mod posts;
 mod random;
 mod signup;
+pub mod theme;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -43,6 +44,7 @@ pub fn handlers(products_url: &str, bench: bool) -> anyhow::Result<stateside::Ap
     let app = inbox::handlers::register(app);
     let app = signup::handlers::register(app);
     let app = board::handlers::register(app);
+    let app = theme::handlers::register(app);
     Ok(if bench {
         bench::handlers::register(app)
     } else {
@@ -92,6 +94,7 @@ pub fn App() -> impl IntoView {
                     <DemoLinks />
                     <A href="/actions">"Actions"</A>
                 </div>
+                <theme::ThemePicker />
             </nav>
             <ConnectionBanner />
             <Toasts />

@@ -310,6 +310,7 @@ mod tests {
         let info = SessionInfo {
             token: "t".to_owned(),
             next_seq: 1,
+            storage: Vec::new(),
         };
         let snapshot = ServerMessage::Snapshot {
             version: 1,

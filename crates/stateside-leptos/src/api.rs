@@ -18,11 +18,9 @@ pub async fn open_session(
     /// The token the tab held, if any.
     resume: Option<String>,
 ) -> Result<SessionInfo, ProtocolError> {
-    let session = crate::session::open_or_resume(&engine()?, resume.as_deref()).await?;
-    Ok(SessionInfo {
-        token: session.token().to_string(),
-        next_seq: session.next_seq(),
-    })
+    let engine = engine()?;
+    let session = crate::session::open_or_resume(&engine, resume.as_deref()).await?;
+    Ok(crate::session::info(&engine, &session))
 }
 
 /// Delivers a batch of events, in seq order. Stops at the first `Busy`.

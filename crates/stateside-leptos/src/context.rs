@@ -136,12 +136,14 @@ impl Stateside {
         self.synced.read_only()
     }
 
-    /// A message arrived: the stream is live. The first one also marks the
-    /// moment of the first correct paint for performance measurements.
+    /// A message arrived: the stream is live. The first one that leaves
+    /// the document `complete` (holding what the browser stored, too) also
+    /// marks it synced, and the moment of the first correct paint for
+    /// performance measurements.
     #[cfg(feature = "hydrate")]
-    pub(crate) fn mark_live(&self) {
+    pub(crate) fn mark_live(&self, complete: bool) {
         self.status.set(Status::Live);
-        if !self.synced.get_untracked() {
+        if complete && !self.synced.get_untracked() {
             self.synced.set(true);
             if let Some(performance) = window().performance() {
                 let _ = performance.mark("stateside-synced");

@@ -4,7 +4,7 @@
 //! through here, so a refusal means the same on each.
 
 use stateside::{Engine, Error, SessionHandle, SessionToken, transport::Submitted};
-use stateside_wire::{ClientEvent, ProtocolError, Receipt, Refusal, RefusalReason};
+use stateside_wire::{ClientEvent, ProtocolError, Receipt, Refusal, RefusalReason, SessionInfo};
 
 /// The session `resume` names, if the server still has it (in memory or
 /// in its store), or else a new one: a tab that lost its session carries
@@ -21,6 +21,16 @@ pub(crate) async fn open_or_resume(
     match existing {
         Some(session) => Ok(session),
         None => engine.open().map_err(not_opened),
+    }
+}
+
+/// What the tab is told of its session as a connection opens, on either
+/// transport.
+pub(crate) fn info(engine: &Engine, session: &SessionHandle) -> SessionInfo {
+    SessionInfo {
+        token: session.token().to_string(),
+        next_seq: session.next_seq(),
+        storage: engine.app().storage_bindings(),
     }
 }
 

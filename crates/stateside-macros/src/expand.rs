@@ -96,6 +96,7 @@ fn state_impl(spec: &Spec) -> TokenStream {
         quote!(#kind.forget(&mut self.#field_ident);)
     });
     let backend_methods = backend_methods(spec);
+    let client_items = client_items(spec);
     let shown_at_all = shown(spec).next().is_some();
     let recompute_restored = recompute_all(spec, &quote!(state));
     quote! {
@@ -120,6 +121,8 @@ fn state_impl(spec: &Spec) -> TokenStream {
             }
 
             #backend_methods
+
+            #client_items
 
             fn initial() -> Self {
                 #[allow(unused_mut)]
@@ -172,6 +175,50 @@ fn backend_methods(spec: &Spec) -> TokenStream {
             }
             #(#recompute)*
             Ok(state)
+        }
+    }
+}
+
+/// `CLIENT_FIELDS` and `set_client_field`, for a state with `#[client]`
+/// fields. A text that does not read returns before the assignment, so the
+/// field keeps its value.
+fn client_items(spec: &Spec) -> TokenStream {
+    let krate = &spec.krate;
+    let (mut declared, mut arms) = (Vec::new(), Vec::new());
+    for field in &spec.fields {
+        let Role::Client { place, key } = &field.role else {
+            continue;
+        };
+        let ident = &field.ident;
+        let name = ident.to_string();
+        declared.push(quote! {
+            #krate::ClientField { field: #name, place: #krate::Place::#place, key: #key }
+        });
+        arms.push(quote! {
+            #name => {
+                self.#ident = match text {
+                    Some(text) => #krate::from_text(text)?,
+                    None => <Self as ::std::default::Default>::default().#ident,
+                };
+            }
+        });
+    }
+    if declared.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        const CLIENT_FIELDS: &'static [#krate::ClientField] = &[#(#declared),*];
+
+        fn set_client_field(
+            &mut self,
+            field: &str,
+            text: ::std::option::Option<&str>,
+        ) -> ::std::result::Result<(), #krate::StoredTextError> {
+            match field {
+                #(#arms)*
+                _ => return Err(#krate::StoredTextError::UnknownField(field.to_owned())),
+            }
+            Ok(())
         }
     }
 }

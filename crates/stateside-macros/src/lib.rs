@@ -31,6 +31,11 @@
 //!   inputs changed in a published section, never otherwise. Its value is
 //!   sent like any field and never read back from a store.
 //! - `#[backend]`: kept by every store, never sent to a browser.
+//! - `#[client(local = "key")]` (or `session`, `cookie`; the key defaults
+//!   to the field's name): also kept in the browser's `localStorage`,
+//!   `sessionStorage` or a cookie, read into the session when a tab's page
+//!   loads and written back when it changes. The browser's copy is
+//!   untrusted input: a text that does not read leaves the field as it was.
 //! - `#[state(crate = "path")]`: where `stateside_wire` is, for a crate
 //!   that names it otherwise (the default is `::stateside_wire`).
 //!
@@ -43,7 +48,7 @@ mod parse;
 use proc_macro::TokenStream;
 
 /// Derives `stateside_wire::State`; see the crate docs.
-#[proc_macro_derive(State, attributes(state, computed, backend))]
+#[proc_macro_derive(State, attributes(state, computed, backend, client))]
 pub fn derive_state(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     parse::Spec::from_input(&input)

@@ -27,6 +27,9 @@ pub enum Role {
         function: Box<Expr>,
         inputs: Vec<Ident>,
     },
+    /// Sent and stored, and kept in the browser too: `place` is the
+    /// variant of `Place`, `key` its key there.
+    Client { place: Ident, key: String },
 }
 
 impl Spec {
@@ -134,14 +137,19 @@ impl Spec {
 }
 
 fn role(field: &syn::Field) -> syn::Result<Role> {
-    let backend = field
-        .attrs
-        .iter()
-        .find(|attr| attr.path().is_ident("backend"));
-    let computed = field
-        .attrs
-        .iter()
-        .find(|attr| attr.path().is_ident("computed"));
+    let find = |name: &str| field.attrs.iter().find(|attr| attr.path().is_ident(name));
+    let (backend, computed) = (find("backend"), find("computed"));
+    if let Some(client) = find("client") {
+        if backend.is_some() || computed.is_some() {
+            return Err(syn::Error::new(
+                client.span(),
+                "a #[client] field is sent to the browser to keep and read back: it \
+                 cannot be #[backend] (never sent) or #[computed] (never read back)",
+            ));
+        }
+        let ident = field.ident.as_ref().expect("named fields have names");
+        return client_role(client, ident);
+    }
     match (backend, computed) {
         (Some(attr), Some(_)) => Err(syn::Error::new(
             attr.span(),
@@ -181,6 +189,58 @@ fn role(field: &syn::Field) -> syn::Result<Role> {
         }
         (None, None) => Ok(Role::Plain),
     }
+}
+
+/// `#[client(local = "key")]`, `session`, `cookie`; the key defaults to the
+/// field's name.
+fn client_role(attr: &syn::Attribute, field: &Ident) -> syn::Result<Role> {
+    const USAGE: &str = "write #[client(local)], #[client(session)] or #[client(cookie)], \
+                         with `= \"key\"` for a key other than the field's name";
+    let mut found = None;
+    attr.parse_nested_meta(|meta| {
+        let place = ["local", "session", "cookie"]
+            .into_iter()
+            .find(|place| meta.path.is_ident(place))
+            .ok_or_else(|| meta.error(USAGE))?;
+        if found.is_some() {
+            return Err(meta.error("a #[client] field lives in one place: name one"));
+        }
+        let key = if meta.input.peek(syn::Token![=]) {
+            meta.value()?.parse::<LitStr>()?
+        } else {
+            LitStr::new(&field.to_string(), field.span())
+        };
+        found = Some((place, key));
+        Ok(())
+    })?;
+    let (place, key) = found.ok_or_else(|| syn::Error::new(attr.span(), USAGE))?;
+    let value = key.value();
+    if value.is_empty() {
+        return Err(syn::Error::new(
+            key.span(),
+            "a #[client] key cannot be empty",
+        ));
+    }
+    if place == "cookie" && !value.bytes().all(is_cookie_name_byte) {
+        return Err(syn::Error::new(
+            key.span(),
+            "a cookie's name is letters, digits and !#$%&'*+-.^_`|~ only (RFC 6265)",
+        ));
+    }
+    let variant = match place {
+        "local" => "Local",
+        "session" => "Session",
+        _ => "Cookie",
+    };
+    Ok(Role::Client {
+        place: Ident::new(variant, attr.span()),
+        key: value,
+    })
+}
+
+/// A byte of an RFC 6265 cookie name (an RFC 7230 token).
+fn is_cookie_name_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 
 /// `RandomShared` → `random_shared`.

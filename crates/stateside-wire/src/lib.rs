@@ -16,6 +16,8 @@
 //! - `handler`: typed handler names, so a call cannot misspell one.
 //! - `page`: the event a tab sends when its page changes ([`NAVIGATE`]).
 //! - `link`: which URLs a redirect or download may go to, for both sides.
+//! - `storage`: fields a state keeps in the browser (`#[client(..)]`), the
+//!   event that reads them into a session ([`STORED`]), and their text form.
 //! - `state`: the trait every piece of session state implements, derived
 //!   with `#[derive(State)]` (re-exported from `stateside-macros`).
 //! - `tracked`: collections that know their changes ([`List`], [`Map`]),
@@ -37,6 +39,7 @@ mod protocol;
 mod shared;
 mod size;
 mod state;
+mod storage;
 mod tracked;
 
 #[doc(hidden)]
@@ -63,6 +66,10 @@ pub use size::json_size;
 pub use state::State;
 /// Derives [`State`](trait@State): see `stateside-macros`.
 pub use stateside_macros::State;
+pub use storage::{
+    ClientField, Ignored, MAX_STORED_TEXT, Place, STORED, StorageBinding, StoredTextError,
+    StoredValue, check_length, from_text, to_text,
+};
 pub use tracked::{List, Map, Tracked};
 
 /// RFC 6902 operations, re-exported so users name one crate.

@@ -50,6 +50,10 @@ pub struct SessionInfo {
     pub token: String,
     /// The seq the server expects next from this tab.
     pub next_seq: u64,
+    /// The fields the app keeps in the browser: the tab reads them into a
+    /// new session and writes them back when they change (see [`STORED`](crate::STORED)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub storage: Vec<crate::StorageBinding>,
 }
 
 /// The body of a [`SEND_PATH`] request.

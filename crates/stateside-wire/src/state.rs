@@ -9,7 +9,7 @@ use json_patch::{PatchOperation, jsonptr::Pointer};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
-use crate::{json_size, tracked::diff_at};
+use crate::{ClientField, StoredTextError, json_size, tracked::diff_at};
 
 /// A struct of session state, addressed on the wire by its `NAME`.
 ///
@@ -102,5 +102,23 @@ pub trait State: Clone + Default + Serialize + DeserializeOwned + 'static {
     /// fields computed.
     fn initial() -> Self {
         Self::default()
+    }
+
+    /// The fields the browser keeps (`#[client(local = "key")]`,
+    /// `session`, `cookie`): read into the session when a tab's page
+    /// loads, written back when they change.
+    const CLIENT_FIELDS: &'static [ClientField] = &[];
+
+    /// Sets the client field `field` from the text the browser held
+    /// (`None`: no entry, so the field's default), leaving it as it was if
+    /// the text does not read (see [`from_text`](crate::from_text)).
+    ///
+    /// # Errors
+    ///
+    /// The text is too long or does not read as the field, or the state
+    /// keeps no such field in the browser.
+    fn set_client_field(&mut self, field: &str, text: Option<&str>) -> Result<(), StoredTextError> {
+        let _ = text;
+        Err(StoredTextError::UnknownField(field.to_owned()))
     }
 }

@@ -272,3 +272,87 @@ proptest! {
         }
     }
 }
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Theme {
+    #[default]
+    Light,
+    Dark,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, State)]
+struct Prefs {
+    #[client(local = "theme")]
+    theme: Theme,
+    #[client(cookie = "visits")]
+    visits: u32,
+    #[client(session)]
+    draft: Option<String>,
+    plain: u32,
+}
+
+/// `#[client]` fields are listed with their place and key (the field's name
+/// by default), and a stored text reads into its field; one that does not
+/// read is refused with the reason and leaves the field as it was.
+#[test]
+fn client_fields_are_declared_and_read_back_from_their_text() {
+    use stateside_wire::{ClientField, Place, StoredTextError};
+    assert_eq!(
+        Prefs::CLIENT_FIELDS,
+        [
+            ClientField {
+                field: "theme",
+                place: Place::Local,
+                key: "theme"
+            },
+            ClientField {
+                field: "visits",
+                place: Place::Cookie,
+                key: "visits"
+            },
+            ClientField {
+                field: "draft",
+                place: Place::Session,
+                key: "draft"
+            },
+        ]
+    );
+    assert!(Cart::CLIENT_FIELDS.is_empty());
+
+    let mut prefs = Prefs::initial();
+    prefs.set_client_field("theme", Some("dark")).unwrap();
+    prefs.set_client_field("visits", Some("3")).unwrap();
+    prefs.set_client_field("draft", Some("a note")).unwrap();
+    assert_eq!(
+        (prefs.theme, prefs.visits, prefs.draft.as_deref()),
+        (Theme::Dark, 3, Some("a note"))
+    );
+
+    let before = prefs.clone();
+    let error = prefs.set_client_field("theme", Some("purple")).unwrap_err();
+    assert!(
+        error.to_string().contains("unknown variant `purple`"),
+        "{error}"
+    );
+    assert!(prefs.set_client_field("visits", Some("-1")).is_err());
+    assert!(matches!(
+        prefs.set_client_field("visits", Some(&"9".repeat(5000))),
+        Err(StoredTextError::TooLong { bytes: 5000 })
+    ));
+    assert_eq!(
+        prefs.set_client_field("plain", Some("1")),
+        Err(StoredTextError::UnknownField("plain".to_owned()))
+    );
+    assert_eq!(prefs, before, "a refused text changes nothing");
+
+    // No entry: the field's default.
+    prefs.set_client_field("theme", None).unwrap();
+    prefs.set_client_field("draft", None).unwrap();
+    assert_eq!((prefs.theme, prefs.draft.as_deref()), (Theme::Light, None));
+    // Still sent to clients like any field.
+    assert_eq!(
+        serde_json::to_value(&prefs).unwrap(),
+        json!({ "theme": "light", "visits": 3, "draft": null, "plain": 0 })
+    );
+}

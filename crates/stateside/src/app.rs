@@ -13,10 +13,11 @@ use std::{
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use stateside_wire::HandlerId;
+use stateside_wire::{HandlerId, StorageBinding};
 
 use crate::{
     call::{Background, Call, CxCore, Foreground, HandlerFuture, Prepared, TaskCore, TaskStart},
+    client_storage::{self, ClientFields},
     cx::Cx,
     error::Error,
     navigation,
@@ -71,6 +72,8 @@ pub struct App {
     /// What transports keep of a tab's request (see [`App::keep_headers`]).
     kept_headers: Vec<&'static str>,
     kept_cookies: Vec<&'static str>,
+    /// The fields states keep in the browser, found as handlers register.
+    client_fields: ClientFields,
 }
 
 impl Default for App {
@@ -94,9 +97,10 @@ impl App {
             pages: PageHooks::default(),
             kept_headers: vec!["user-agent", "accept-language"],
             kept_cookies: Vec::new(),
+            client_fields: ClientFields::default(),
         };
-        let hooks = app.pages.clone();
-        navigation::register(app, &hooks)
+        let (hooks, fields) = (app.pages.clone(), app.client_fields.clone());
+        client_storage::register(navigation::register(app, &hooks), &fields)
     }
 
     /// Runs `handler` when a tab shows a page whose path matches
@@ -127,6 +131,7 @@ impl App {
         F: Fn(Cx<S>, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
+        self.client_fields.note::<S>();
         self.insert(id.name(), Registered::Foreground(foreground(handler)));
         self
     }
@@ -171,6 +176,13 @@ impl App {
     /// The cookies [`keep_cookies`](Self::keep_cookies) names.
     pub fn kept_cookies(&self) -> &[&'static str] {
         &self.kept_cookies
+    }
+
+    /// The fields the app's states keep in the browser (`#[client(..)]`),
+    /// which a transport names to each tab as its connection opens. A
+    /// state's fields count once a handler of that state is registered.
+    pub fn storage_bindings(&self) -> Vec<StorageBinding> {
+        self.client_fields.bindings()
     }
 
     /// Lets handlers send `Action::RunScript`, which runs JavaScript in the
@@ -285,6 +297,7 @@ impl App {
         F: Fn(Cx<S>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
+        self.client_fields.note::<S>();
         let hook = foreground(move |cx: Cx<S>, (): ()| hook(cx));
         self.restore_hooks.push(hook);
         self
@@ -303,6 +316,7 @@ impl App {
         F: Fn(Task<S>, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
+        self.client_fields.note::<S>();
         let handler = Arc::new(handler);
         let prepare: BackgroundPreparer = Box::new(move |args| {
             let args: A = serde_json::from_value(args)?;

@@ -35,6 +35,8 @@
 //! - `cx`, `task`: the handler API, [`Cx`], [`Task`] and [`Guard`].
 //! - `navigation`: the built-in handlers that move a tab's page and run
 //!   the app's page hooks.
+//! - `client_storage`: the fields states keep in the browser, and the
+//!   built-in handler that reads a tab's stored values into its session.
 //! - `app`: handlers registered by name, and decoding events for them.
 //! - `store`: the [`Store`] trait, the record format, [`FileStore`], and the
 //!   persister that batches saves.
@@ -51,6 +53,7 @@ mod app;
 mod budget;
 mod call;
 mod census;
+mod client_storage;
 #[cfg(feature = "redis")]
 mod cluster;
 mod config;

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use stateside_wire::{ApplyError, NoticeKind, ServerMessage, ToastLevel};
 
-use super::{flush, with_client};
+use super::{flush, storage, with_client};
 use crate::actions::perform;
 
 /// Applies one message of the stream. On an error the document has been
@@ -34,7 +34,10 @@ pub(super) fn apply(message: ServerMessage) -> Result<(), ApplyError> {
         client.outbox.acked(acked);
         client.stateside.unacked.set(client.outbox.len());
     });
-    stateside.mark_live();
+    // A new tab shows the browser's stored values from its first paint,
+    // not the defaults first.
+    stateside.mark_live(!storage::reading_in());
+    storage::write_back();
     if let ServerMessage::Update(update) = message {
         if let Some(missing) = update.missing {
             with_client(|client| client.outbox.resend_from(missing));

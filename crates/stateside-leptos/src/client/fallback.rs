@@ -4,6 +4,10 @@
 //!
 //! One batch is in flight at a time: two requests may overtake each other,
 //! and the server's receipts for one batch decide what the next carries.
+//! None is sent before the stream has opened: until the server follows the
+//! session for this tab, what an event sends besides its changes (a toast,
+//! a redirect) would reach no one, and the stream's snapshot has only the
+//! changes.
 //! Reconnecting is the connection task's, not the browser's: on any stream
 //! error the `EventSource` is closed and the connection ends.
 
@@ -24,13 +28,15 @@ pub(super) struct Link {
     token: String,
     /// A batch is in flight.
     sending: bool,
+    /// The stream has opened: the server follows the session for this tab.
+    following: bool,
     _source: Source,
 }
 
 impl Link {
     /// Sends the next batch of unsent events, unless one is in flight.
     pub(super) fn send_next(&mut self, outbox: &mut Outbox, connection: u64) {
-        if self.sending {
+        if self.sending || !self.following {
             return;
         }
         let batch = outbox.next_batch();
@@ -57,12 +63,14 @@ pub(super) async fn run(
             Err(_) => return Ending::Ended,
         },
     };
-    let Some(source) = Source::open(&info.token, resume_point(Some(&info.token))) else {
+    let since = resume_point(Some(&info.token));
+    let Some(source) = Source::open(&info.token, since, connection) else {
         return Ending::Ended;
     };
     let link = AnyLink::Fallback(Link {
         token: info.token.clone(),
         sending: false,
+        following: false,
         _source: source,
     });
     super::session_opened(connection, &info, asked.as_deref(), link);
@@ -109,15 +117,32 @@ async fn post(token: String, batch: Vec<ClientEvent>, connection: u64) {
     flush();
 }
 
+/// The stream of `connection` has opened: its events can go up.
+fn stream_opened(connection: u64) {
+    with_client(|client| {
+        if let Some(Connection {
+            id,
+            link: Some(AnyLink::Fallback(link)),
+            ..
+        }) = &mut client.connection
+            && *id == connection
+        {
+            link.following = true;
+        }
+    });
+    flush();
+}
+
 /// An open `EventSource` and the callbacks it needs alive.
 struct Source {
     events: EventSource,
+    _on_open: Closure<dyn FnMut(web_sys::Event)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl Source {
-    fn open(token: &str, since: Option<u64>) -> Option<Self> {
+    fn open(token: &str, since: Option<u64>, connection: u64) -> Option<Self> {
         let url = match since {
             Some(version) => format!("{STREAM_PATH}?token={token}&since={version}"),
             None => format!("{STREAM_PATH}?token={token}"),
@@ -128,11 +153,14 @@ impl Source {
                 receive(&text);
             }
         });
+        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| stream_opened(connection));
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(|_| disconnect());
+        events.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         events.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         events.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Some(Self {
             events,
+            _on_open: on_open,
             _on_message: on_message,
             _on_error: on_error,
         })

@@ -38,18 +38,21 @@
 //!
 //! Events wait in the [`outbox`] until the stream acknowledges them; its
 //! doc says what each receipt does. The stream is applied the same way
-//! whichever transport carries it ([`apply`]).
+//! whichever transport carries it ([`apply`]). The fields the app keeps in
+//! the browser are read into each new session and written back as they
+//! change ([`storage`]).
 
 mod apply;
 mod fallback;
 mod outbox;
 mod socket;
+mod storage;
 
 use std::{cell::RefCell, pin::pin, time::Duration};
 
 use futures::channel::oneshot;
 use leptos::{prelude::*, task::spawn_local};
-use stateside_wire::{ClientEvent, Document, Receipt, SessionInfo, ToastLevel};
+use stateside_wire::{ClientEvent, Document, Receipt, SessionInfo, StorageBinding, ToastLevel};
 use wasm_bindgen::{JsCast, closure::Closure};
 
 use crate::{Stateside, Status, Transport, api};
@@ -76,6 +79,9 @@ struct Client {
     holding_sends: bool,
     /// Wakes the connection task early when the browser is back online.
     wake: Option<oneshot::Sender<()>>,
+    /// The fields the app keeps in the browser, as the server last named
+    /// them.
+    bindings: Vec<StorageBinding>,
 }
 
 /// A connection, from its first attempt to its end. Dropping it ends it.
@@ -126,11 +132,13 @@ pub(crate) fn start(stateside: Stateside) {
             failures: 0,
             holding_sends: false,
             wake: None,
+            bindings: Vec::new(),
         });
         fresh
     });
     if fresh {
         follow_the_network();
+        storage::follow_other_tabs();
         spawn_local(drive());
     }
 }
@@ -225,6 +233,7 @@ fn session_opened(connection: u64, info: &SessionInfo, asked: Option<&str>, link
         }
         current.link = Some(link);
         let stateside = client.stateside;
+        client.bindings.clone_from(&info.storage);
         let follows = client.token.as_deref() == Some(info.token.as_str());
         let carried = if follows {
             client.outbox.resume(info.next_seq);
@@ -234,7 +243,12 @@ fn session_opened(connection: u64, info: &SessionInfo, asked: Option<&str>, link
             // The document belongs to another session: the new one's
             // stream starts from its own snapshot.
             stateside.document.set(Document::default());
-            client.outbox.renumber(info.next_seq)
+            let read_in = storage::read_in(&client.bindings, stateside);
+            let sent_first = usize::from(read_in.is_some());
+            if let Some(event) = read_in {
+                client.outbox.push_first(event);
+            }
+            client.outbox.renumber(info.next_seq) - sent_first
         };
         client.token = Some(info.token.clone());
         stateside.unacked.set(client.outbox.len());

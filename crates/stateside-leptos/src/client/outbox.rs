@@ -63,6 +63,18 @@ impl Outbox {
         self.pending.push_back(event);
     }
 
+    /// Queues an event ahead of every pending one. Only for a session the
+    /// pending events are not numbered for yet: [`renumber`](Self::renumber)
+    /// comes next.
+    pub(super) fn push_first(&mut self, event: ClientEvent) {
+        self.pending.push_front(event);
+    }
+
+    /// Whether an event for `handler` waits for the server.
+    pub(super) fn holds(&self, handler: &str) -> bool {
+        self.pending.iter().any(|event| event.handler == handler)
+    }
+
     /// The connection resumed the session these events were numbered for,
     /// and the server expects `server_next_seq`: everything from there on
     /// is resent (after a crash the server may hold fewer events than it
@@ -223,6 +235,27 @@ mod tests {
         );
         assert_eq!(outbox.renumber(1), 2);
         assert_eq!(seqs(&outbox.next_batch()), [1, 2]);
+    }
+
+    /// The browser's stored values reach a new session before the clicks
+    /// (and the page event) made while it opened.
+    #[test]
+    fn a_read_in_goes_ahead_of_what_waited_for_the_session() {
+        let mut outbox = Outbox::default();
+        outbox.push(click());
+        let read_in = ClientEvent {
+            handler: "stateside/stored".to_owned(),
+            ..click()
+        };
+        outbox.push_first(read_in);
+        assert_eq!(outbox.renumber(5), 2);
+        let batch = outbox.next_batch();
+        assert_eq!(seqs(&batch), [5, 6]);
+        assert_eq!(batch[0].handler, "stateside/stored");
+        assert!(outbox.holds("stateside/stored"));
+        outbox.acked(5);
+        assert!(!outbox.holds("stateside/stored"));
+        assert!(outbox.holds("increment"));
     }
 
     #[test]

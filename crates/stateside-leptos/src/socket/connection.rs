@@ -27,9 +27,7 @@ use std::{collections::VecDeque, time::Duration};
 
 use axum::extract::ws::{Message, WebSocket};
 use stateside::{Engine, RequestContext, SessionHandle};
-use stateside_wire::{
-    ClientEvent, Downward, ProtocolError, Receipt, SessionInfo, Upward, socket_frame::Writer,
-};
+use stateside_wire::{ClientEvent, Downward, ProtocolError, Receipt, Upward, socket_frame::Writer};
 use tokio::time::{Instant, sleep, sleep_until, timeout};
 
 use crate::{
@@ -80,14 +78,11 @@ async fn greet(
         .await
         .map_err(Ended::Failed)?;
     session.connected(context);
-    let token = session.token().to_string();
+    let info = session::info(engine, &session);
     // A new session starts from its snapshot, whatever the tab held.
-    let since = since.filter(|_| resume.as_deref() == Some(token.as_str()));
+    let since = since.filter(|_| resume.as_deref() == Some(info.token.as_str()));
     let mut frame = Writer::default();
-    frame.push(&Downward::Session(SessionInfo {
-        token,
-        next_seq: session.next_seq(),
-    }));
+    frame.push(&Downward::Session(info));
     let cursor = Cursor::new(session.clone(), since).map_err(Ended::Failed)?;
     Ok((session, cursor, frame))
 }
