@@ -105,6 +105,8 @@ pub mod handlers {
     static GUESTS: AtomicU64 = AtomicU64::new(1);
 
     async fn join(mut seat: Cx<Seat>, room: String) -> anyhow::Result<()> {
+        // The key is built here from a name the rules allow; a tab never
+        // names a key itself.
         let room = room.trim().to_lowercase();
         ensure!(
             !room.is_empty()
@@ -118,6 +120,16 @@ pub mod handlers {
         let name = seat.name.clone();
         seat.link::<Board>(&format!("room:{room}"), name).await?;
         seat.room = room;
+        Ok(())
+    }
+
+    /// A session restored from the store (a restart, or an edit under
+    /// `make run`) comes back unlinked: its seat says which room to rejoin.
+    async fn rejoin(mut seat: Cx<Seat>) -> anyhow::Result<()> {
+        if !seat.room.is_empty() {
+            let (key, name) = (format!("room:{}", seat.room), seat.name.clone());
+            seat.link::<Board>(&key, name).await?;
+        }
         Ok(())
     }
 
@@ -173,6 +185,7 @@ pub mod handlers {
 
     pub fn register(app: App) -> App {
         app.on(JOIN, join)
+            .on_restore(rejoin)
             .on(LEAVE, leave)
             .on(ADD_CARD, add_card)
             .on(MOVE_CARD, move_card)

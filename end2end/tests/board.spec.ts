@@ -6,6 +6,10 @@
 import type { Browser, Page } from "@playwright/test";
 import { expect, refuseWebSockets, test, type Transport } from "./fixtures";
 import { expectLive, openLive } from "./live";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, start, stop } from "./server";
 
 /** A second person: a new context, on the project's transport. */
 async function secondPerson(browser: Browser, transport: Transport): Promise<Page> {
@@ -14,8 +18,8 @@ async function secondPerson(browser: Browser, transport: Transport): Promise<Pag
   return context.newPage();
 }
 
-async function joinRoom(page: Page, room: string) {
-  await openLive(page, "/board");
+async function joinRoom(page: Page, room: string, origin = "") {
+  await openLive(page, `${origin}/board`);
   const name = page.getByRole("textbox", { name: "Room" });
   await name.fill(room);
   await page.getByRole("button", { name: "Join" }).click();
@@ -108,4 +112,29 @@ test("a room name the rules refuse changes nothing", async ({ page }) => {
   await page.getByRole("button", { name: "Join" }).click();
   await expect(page.getByRole("alert")).toBeVisible();
   await expect(page.getByText("You are in no room.")).toBeVisible();
+});
+
+test("after kill -9 on the file store the board is there and the tab still edits it", async ({
+  page,
+}) => {
+  const store = ["--store", `file:${join(mkdtempSync(join(tmpdir(), "stateside-")), "sessions.redb")}`];
+  const port = await freePort();
+  let server = await start(port, store);
+  try {
+    await joinRoom(page, "kept", `http://127.0.0.1:${port}`);
+    await addCard(page, "Before the crash");
+    await expect(column(page, "To do").getByText("Before the crash")).toBeVisible();
+    await expect(page.locator(".banner")).toHaveAttribute("data-unacked", "0");
+
+    await stop(server, "SIGKILL");
+    server = await start(port, store);
+    await expectLive(page);
+    await expect(column(page, "To do").getByText("Before the crash")).toBeVisible();
+    // The restored session linked again (the demo's on_restore hook).
+    await addCard(page, "After the crash");
+    await expect(column(page, "To do").getByRole("listitem")).toHaveCount(2);
+    await expect(here(page)).toHaveCount(1);
+  } finally {
+    await stop(server);
+  }
 });

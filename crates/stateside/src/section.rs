@@ -26,6 +26,10 @@ pub(crate) struct Outcome<'a> {
     /// Roll back silently (a guard rolled back, or a panic unwinding through it).
     pub(crate) discard: bool,
     pub(crate) cancelled: Option<&'a AtomicBool>,
+    /// The shared states the section holds: published with the session's
+    /// changes or rolled back with them, and saved before the session is,
+    /// so that its ack never comes before they are in the store.
+    pub(crate) shared: &'a mut SharedSections,
 }
 
 /// The session's side of ending a section.
@@ -93,7 +97,7 @@ impl Section {
         discard: bool,
         cancelled: Option<&AtomicBool>,
     ) -> bool {
-        let published = session.settle(
+        session.settle(
             &mut self.states,
             Outcome {
                 handler,
@@ -102,10 +106,9 @@ impl Section {
                 failure: None,
                 discard,
                 cancelled,
+                shared: &mut self.shared,
             },
-        );
-        self.shared.settle(published);
-        published
+        )
     }
 
     /// The locks and the actions not yet published, for the actor to end a

@@ -116,9 +116,9 @@ async fn run_job(session: &Arc<SessionInner>, job: Job) -> Vec<Job> {
                 failure,
                 discard: false,
                 cancelled: None,
+                shared: &mut shared,
             },
         );
-        shared.settle(published);
         drop(shared);
         metrics::counter!("stateside_events_total", "handler" => handler, "outcome" => outcome_label)
             .increment(1);

@@ -55,9 +55,16 @@ impl SessionInner {
         if let Some(seq) = outcome.seq {
             outbox.mark_applied(seq);
         }
-        if !ops.is_empty() || !actions.is_empty() || failure.is_some() || outcome.seq.is_some() {
+        let changed =
+            !ops.is_empty() || !actions.is_empty() || failure.is_some() || outcome.seq.is_some();
+        if changed {
             outbox.publish(ops, actions, failure);
-            drop(outbox);
+        }
+        // Their fan-out takes this session's outbox too, and their saves
+        // go ahead of this session's (which carries its ack).
+        drop(outbox);
+        outcome.shared.settle(published);
+        if changed {
             self.persist();
         }
         published
