@@ -16,6 +16,11 @@ export LEPTOS_OUTPUT_NAME := $(shell sed -n 's/^name = "\(.*\)"$$/\1/p' Cargo.to
 setup:
 	scripts/setup.sh
 
+# Sessions live in a file in dev, so a rebuild keeps each tab's state and
+# its restartable tasks (set STATESIDE_STORE=memory for a clean slate each
+# time); a rebuild gives running handlers a second to finish.
+run: export STATESIDE_STORE ?= file:$(CURDIR)/target/dev-sessions.redb
+run: export STATESIDE_SHUTDOWN_GRACE ?= 1s
 run: setup
 	cargo leptos watch
 
@@ -34,6 +39,9 @@ test: setup
 	cargo leptos build
 	scripts/e2e.sh
 	$(MAKE) bench-smoke
+	# A new app from templates/starter: its build, its own Playwright test,
+	# and the dev loop (an edit under `make run` keeps the clicks).
+	scripts/starter-test.sh
 
 # Chaos (scripts/chaos.sh, server/tests/chaos/): two servers on one Redis
 # and one on the file store, browser-like tabs, and a seeded schedule of

@@ -18,7 +18,6 @@ use axum::{
     extract::Path,
     http::StatusCode,
     routing::{get, post},
-    serve::ListenerExt,
 };
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
@@ -42,6 +41,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let options = conf.leptos_options;
     let addr = options.site_addr;
     let engine = settings
+        .stateside
         .engine(app::handlers(
             &mock_api::products_url(addr),
             settings.bench_handlers,
@@ -67,41 +67,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .merge(inbox_webhook(engine.clone()))
         // Inside Stateside's layers, which answer an oversized body to the
         // protocol with a typed 413 of their own.
-        .layer(RequestBodyLimitLayer::new(settings.max_payload))
+        .layer(RequestBodyLimitLayer::new(settings.stateside.max_payload))
         .stateside(engine.clone())
         .layer(TraceLayer::new_for_http().make_span_with(request_span));
 
-    // No Nagle: an update is one small write that must leave at once; with
-    // the client's delayed ACK, Nagle adds up to 40 ms to a round trip.
-    let listener = tokio::net::TcpListener::bind(addr).await?.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::warn!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    tracing::info!("listening on http://{addr}");
-    // With each connection's peer address: the limits per client count it.
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(terminated(engine.clone()))
-        .await?;
-    // Connections are closed; let queued handlers finish, then stop tasks.
-    engine.drain(settings.shutdown_grace.into()).await;
-    tracing::info!("stopped");
+    let grace = settings.stateside.shutdown_grace.into();
+    stateside_leptos::serve(app, addr, engine, grace).await?;
     Ok(())
-}
-
-/// Resolves on SIGTERM or Ctrl-C, after closing the engine to new events
-/// and ending its streams (open SSE streams would otherwise hold the
-/// graceful shutdown forever).
-async fn terminated(engine: Engine) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
-    tracing::info!("shutting down");
-    engine.close();
 }
 
 /// A request's span names its method and path, never its query: the

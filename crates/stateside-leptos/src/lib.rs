@@ -27,6 +27,10 @@
 //! - `guard` (server): refuses cross-origin calls to the endpoints.
 //! - `headers` (server): the Content-Security-Policy and the other security
 //!   headers on every response.
+//! - `settings` (server): the flags every Stateside server takes, the
+//!   store choice among them ([`Settings`]).
+//! - `serve` (server): serving an app's router, and the shutdown that
+//!   drains the engine ([`serve()`]).
 //! - `context`: the [`Stateside`] client as signals, and typed reads of it.
 //! - `components`: the connection banner, toasts and sync gate.
 //! - `page`: page events, the tab's path for the server's `on_load` hooks
@@ -67,9 +71,13 @@ mod page;
 #[cfg(feature = "ssr")]
 mod request;
 #[cfg(feature = "ssr")]
+mod serve;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 mod session;
+#[cfg(feature = "ssr")]
+mod settings;
 pub mod socket;
 #[cfg(feature = "ssr")]
 pub mod status;
@@ -80,3 +88,7 @@ pub use components::{ConnectionBanner, SyncGate, Toasts};
 pub use context::{Stateside, Status, Transport, use_field, use_state, use_stateside};
 pub use pace::{use_debounced, use_throttled};
 pub use page::use_page_events;
+#[cfg(feature = "ssr")]
+pub use serve::serve;
+#[cfg(feature = "ssr")]
+pub use settings::{Settings, StoreChoice};
