@@ -5,6 +5,10 @@
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/stateside/target
 # cargo-leptos takes wasm-opt from PATH; the npm one is the version that works.
 export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# `make run` builds in a cache of its own: in watch mode cargo-leptos
+# compiles Leptos with LEPTOS_WATCH set, so one cache for both commands
+# would rebuild Leptos, and all that uses it, at every switch.
+WATCH_TARGET_DIR := $(CARGO_TARGET_DIR)-watch
 # Leptos reads LEPTOS_OUTPUT_NAME at compile time and cargo-leptos sets it.
 # Setting it for every cargo command stops `cargo test` and `cargo leptos
 # build` from rebuilding leptos for each other. The value is `name` in
@@ -21,6 +25,7 @@ setup:
 # time); a rebuild gives running handlers a second to finish.
 run: export STATESIDE_STORE ?= file:$(CURDIR)/target/dev-sessions.redb
 run: export STATESIDE_SHUTDOWN_GRACE ?= 1s
+run: export CARGO_TARGET_DIR = $(WATCH_TARGET_DIR)
 run: setup
 	cargo leptos watch
 

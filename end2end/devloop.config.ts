@@ -6,8 +6,9 @@ import base from "./playwright.config";
 export default defineConfig({
   ...base,
   testDir: "./devloop",
-  // A rebuild after an edit compiles the app for the server and the browser.
-  timeout: 600_000,
+  // The first run builds every dependency into make run's own cache
+  // (target-watch); after that, a run compiles the app and its edit.
+  timeout: 1_800_000,
   // The page's own transport: live reload is the dev server's, not ours.
   projects: base.projects?.filter((project) => project.name === "websocket"),
 });

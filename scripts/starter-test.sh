@@ -15,14 +15,26 @@ cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-$HOME/.cache/stateside/target}
 app="$target/starter-test/starter-check"
 rm -rf "$app"
+# A name that cannot be a crate's gets a clear answer, and nothing written.
+if refusal=$(scripts/new-app.sh Not_A_Crate "$app" 2>&1) || [ -e "$app" ] ||
+  [[ $refusal != *'cannot name a crate'* ]]; then
+  echo "starter-test: new-app.sh took a bad name: $refusal" >&2
+  exit 1
+fi
 scripts/new-app.sh starter-check "$app"
 # Playwright from this checkout: no download, and the same version.
 ln -s "$PWD/end2end/node_modules" "$app/end2end/node_modules"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# The root Makefile exports this checkout's site name, which would name the
-# app's site too (cargo-leptos reads it from the environment).
-env -u LEPTOS_OUTPUT_NAME APP_PORT="$port" make -C "$app" test
+# The app's site takes this checkout's name (cargo-leptos reads it from the
+# environment; the app finds its files by whatever name it was built with).
+# Leptos compiles the name in, so under another name the Leptos crates this
+# checkout built would be built again here, and again for the next make test.
+export LEPTOS_OUTPUT_NAME
+LEPTOS_OUTPUT_NAME=$(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml)
 
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+APP_PORT="$port" make -C "$app" test
+
+# Its `make run` builds in its own cache, $CARGO_TARGET_DIR-watch.
 cd end2end
-env -u LEPTOS_OUTPUT_NAME STARTER_APP="$app" npx playwright test --config devloop.config.ts
+STARTER_APP="$app" npx playwright test --config devloop.config.ts

@@ -35,8 +35,9 @@ test("an edit under make run reloads the page and keeps its clicks and its ticke
   const run = makeRun(port, reloadPort);
   try {
     const url = `http://127.0.0.1:${port}/`;
+    // make run builds first: everything, the first time (see devloop.config.ts).
     await expect(async () => expect((await fetch(url)).ok).toBeTruthy()).toPass({
-      timeout: 300_000,
+      timeout: 1_500_000,
     });
     await openLive(page, url);
     const plus = page.getByRole("button", { name: "+1" });

@@ -202,3 +202,28 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn a_store_is_memory_a_file_or_redis_and_anything_else_says_what_it_expects() {
+        assert!(matches!("memory".parse(), Ok(StoreChoice::Memory)));
+        assert!(
+            matches!("file:/tmp/s.redb".parse(), Ok(StoreChoice::File(path)) if path == Path::new("/tmp/s.redb"))
+        );
+        assert!(
+            matches!("redis://h:6379/0".parse(), Ok(StoreChoice::Redis(url)) if url == "redis://h:6379/0")
+        );
+        for bad in ["", "file:", "memory:", "sqlite:/x"] {
+            let error = bad.parse::<StoreChoice>().unwrap_err();
+            assert!(
+                error.ends_with("expected `memory`, `file:PATH` or `redis://host:port[/db]`"),
+                "{bad:?}: {error}"
+            );
+        }
+    }
+}
