@@ -4,9 +4,11 @@
 
 use clap::Parser;
 
+/// Not named `Settings`: clap names each struct's argument group after it,
+/// and the flattened one already has that name.
 #[derive(Debug, Parser)]
 #[command(version, about = "The Stateside demo server")]
-pub struct Settings {
+pub struct Flags {
     #[command(flatten)]
     pub stateside: stateside_leptos::Settings,
 

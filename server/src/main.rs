@@ -34,17 +34,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .with_ansi(std::io::stdout().is_terminal())
         .init();
 
-    let settings = config::Settings::parse();
+    let flags = config::Flags::parse();
     // `None`: read LEPTOS_* variables, which cargo-leptos (or scripts/e2e.sh)
     // sets, falling back to Leptos's defaults.
     let conf = get_configuration(None)?;
     let options = conf.leptos_options;
     let addr = options.site_addr;
-    let engine = settings
+    let engine = flags
         .stateside
         .engine(app::handlers(
             &mock_api::products_url(addr),
-            settings.bench_handlers,
+            flags.bench_handlers,
         )?)
         .await?;
     engine.spawn_expiry();
@@ -67,11 +67,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .merge(inbox_webhook(engine.clone()))
         // Inside Stateside's layers, which answer an oversized body to the
         // protocol with a typed 413 of their own.
-        .layer(RequestBodyLimitLayer::new(settings.stateside.max_payload))
+        .layer(RequestBodyLimitLayer::new(flags.stateside.max_payload))
         .stateside(engine.clone())
         .layer(TraceLayer::new_for_http().make_span_with(request_span));
 
-    let grace = settings.stateside.shutdown_grace.into();
+    let grace = flags.stateside.shutdown_grace.into();
     stateside_leptos::serve(app, addr, engine, grace).await?;
     Ok(())
 }
