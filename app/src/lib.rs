@@ -2,12 +2,18 @@
 //! one module per page. Compiled with `ssr` into the server and with `hydrate`
 //! into the wasm, so both sides render the same components.
 
+// The router's view type nests every page's; past a dozen routes it is
+// deeper than the compiler's default limit of 128.
+#![recursion_limit = "256"]
+
+pub mod account;
 pub mod actions;
 pub mod bench;
 pub mod board;
 mod clicker;
 mod dashboard;
 mod demos;
+mod field;
 pub mod home;
 pub mod inbox;
 mod lorem;
@@ -31,10 +37,15 @@ use stateside_leptos::{ConnectionBanner, Stateside, SyncGate, Toasts, use_page_e
 /// Every handler of the app, for the server's engine. `products_url` is
 /// where the posts demo fetches its items (`{products_url}/{id}`); `bench`
 /// adds the benchmark's handlers, which only `make bench` and the tests
-/// should serve.
+/// should serve; `accounts` are the users and logins of `/account`.
 #[cfg(feature = "ssr")]
-pub fn handlers(products_url: &str, bench: bool) -> anyhow::Result<stateside::App> {
+pub fn handlers(
+    products_url: &str,
+    bench: bool,
+    accounts: &account::Accounts,
+) -> anyhow::Result<stateside::App> {
     let app = home::handlers::register(stateside::App::new());
+    let app = accounts.register(app);
     let app = actions::handlers::register(app);
     let app = clicker::handlers::register(app);
     let app = posts::handlers::register(app, posts::handlers::ProductsApi::new(products_url)?);
@@ -93,6 +104,7 @@ pub fn App() -> impl IntoView {
                 <div class="nav-links">
                     <DemoLinks />
                     <A href="/actions">"Actions"</A>
+                    <A href="/account">"Account"</A>
                 </div>
                 <theme::ThemePicker />
             </nav>
@@ -103,6 +115,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p class="card">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=HomePage />
                     <Route path=StaticSegment("actions") view=actions::ActionsPage />
+                    <Route path=StaticSegment("account") view=account::AccountPage />
                     <Route path=path!("/posts") view=posts::PostsPage />
                     <Route path=path!("/lorem") view=lorem::LoremPage />
                     <Route path=path!("/random/chain") view=random::RandomChainPage />

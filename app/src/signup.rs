@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use stateside_leptos::{use_field, use_stateside};
 use stateside_wire::{FieldErrors, HandlerId, State};
 
+use crate::field::FormField;
+
 #[derive(Clone, Default, Debug, PartialEq, State)]
 #[state(name = "signup")]
 pub struct SignUpForm {
@@ -87,26 +89,11 @@ pub mod handlers {
     }
 }
 
-/// One labelled input, marked invalid and described by its message when
-/// the server found it wrong.
+/// A field of the form, with the server's message for it.
 #[component]
 fn Field(name: &'static str, label: &'static str, kind: &'static str) -> impl IntoView {
     let error = use_field(move |form: &SignUpForm| form.errors.get(name).map(str::to_owned));
-    let error_id = format!("signup-{name}-error");
-    view! {
-        <div class="form-field">
-            <label for=format!("signup-{name}")>{label}</label>
-            <input
-                id=format!("signup-{name}")
-                class="input"
-                name=name
-                type=kind
-                aria-invalid=move || error.with(Option::is_some).to_string()
-                aria-describedby=error_id.clone()
-            />
-            <p id=error_id class="field-error">{move || error.get()}</p>
-        </div>
-    }
+    view! { <FormField form="signup" name label kind error /> }
 }
 
 #[component]

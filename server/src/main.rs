@@ -11,12 +11,17 @@ use std::{error::Error, io::IsTerminal};
 
 use clap::Parser;
 
-use app::{App, shell};
+use app::{
+    App,
+    account::{Accounts, routes::secure_cookies},
+    shell,
+};
 use axum::{
     Router,
     body::Bytes,
     extract::Path,
-    http::StatusCode,
+    http::{StatusCode, header::SET_COOKIE},
+    response::IntoResponse,
     routing::{get, post},
 };
 use leptos::prelude::*;
@@ -40,14 +45,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let conf = get_configuration(None)?;
     let options = conf.leptos_options;
     let addr = options.site_addr;
+    let (accounts, sign_outs) = Accounts::in_memory();
     let engine = flags
         .stateside
         .engine(app::handlers(
             &mock_api::products_url(addr),
             flags.bench_handlers,
+            &accounts,
         )?)
         .await?;
     engine.spawn_expiry();
+    tokio::spawn(sign_outs.deliver(engine.clone()));
 
     let routes = generate_route_list(App);
     let app = Router::new()
@@ -65,6 +73,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .merge(operations(engine.clone()))
         .merge(mock_api::routes())
         .merge(inbox_webhook(engine.clone()))
+        .merge(account_routes(
+            accounts,
+            secure_cookies(&engine.config().public_origins),
+        ))
         // Inside Stateside's layers, which answer an oversized body to the
         // protocol with a typed 413 of their own.
         .layer(RequestBodyLimitLayer::new(flags.stateside.max_payload))
@@ -92,6 +104,20 @@ fn inbox_webhook(engine: Engine) -> Router {
         (status, reply.body)
     };
     Router::new().route("/api/inbox/{code}", post(deliver))
+}
+
+/// The account page's login route, `POST /auth/session` with a code
+/// exchange as the body; `app::account::routes` decides the answer.
+fn account_routes(accounts: Accounts, secure: bool) -> Router {
+    use app::account::routes::{SESSION_PATH, redeem};
+    let session = move |body: Bytes| async move {
+        let reply = redeem(&accounts, &body, secure);
+        let status =
+            StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let cookie = reply.set_cookie.map(|cookie| [(SET_COOKIE, cookie)]);
+        (status, cookie, reply.body).into_response()
+    };
+    Router::new().route(SESSION_PATH, post(session))
 }
 
 /// Health, readiness and metrics, for whatever runs the server.

@@ -55,6 +55,11 @@ pub(crate) fn perform(stateside: Stateside, action: Action) {
         }
         Action::Download { url, filename } => download(&url, &filename),
         Action::ConsoleLog { message } => web_sys::console::log_1(&message.into()),
+        Action::ExchangeCode { url, code, then } => {
+            leptos::task::spawn_local(crate::client::exchange::exchange(
+                stateside, url, code, then,
+            ));
+        }
         Action::RunScript { code, then } => match js_sys::eval(&code) {
             Ok(result) => {
                 if let Some(handler) = then {

@@ -18,6 +18,8 @@
 //! - `link`: which URLs a redirect or download may go to, for both sides.
 //! - `storage`: fields a state keeps in the browser (`#[client(..)]`), the
 //!   event that reads them into a session ([`STORED`]), and their text form.
+//! - `exchange`: a one-time code a page hands to a route of the app, whose
+//!   answer can set an `HttpOnly` cookie ([`CodeExchange`]).
 //! - `state`: the trait every piece of session state implements, derived
 //!   with `#[derive(State)]` (re-exported from `stateside-macros`).
 //! - `tracked`: collections that know their changes ([`List`], [`Map`]),
@@ -30,6 +32,7 @@
 
 mod compact;
 mod document;
+mod exchange;
 mod form;
 mod handler;
 mod link;
@@ -49,6 +52,7 @@ pub mod __private;
 pub mod testing;
 
 pub use document::{ApplyError, Document};
+pub use exchange::{CodeExchange, is_app_path};
 pub use form::FieldErrors;
 pub use handler::HandlerId;
 pub use link::is_web_url;

@@ -100,6 +100,9 @@ pub enum NoticeKind {
     /// A background task stopped because the server that ran it did (a
     /// restart, a crash); the app did not declare it restartable.
     Stopped,
+    /// The handler did not run: the session is not logged in, and the
+    /// app requires a login for it.
+    Refused,
 }
 
 impl NoticeKind {
@@ -115,6 +118,15 @@ impl Notice {
             handler: handler.into(),
             message: message.into(),
             kind: NoticeKind::Failed,
+        }
+    }
+
+    /// `handler` was refused, for the reason `message` gives.
+    pub fn refused(handler: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            handler: handler.into(),
+            message: message.into(),
+            kind: NoticeKind::Refused,
         }
     }
 
@@ -134,6 +146,7 @@ impl std::fmt::Display for Notice {
         let what = match self.kind {
             NoticeKind::Failed => "failed",
             NoticeKind::Stopped => "stopped",
+            NoticeKind::Refused => "refused",
         };
         write!(f, "{} {what}: {}", self.handler, self.message)
     }
@@ -191,6 +204,21 @@ pub enum Action {
     ConsoleLog {
         /// The line written.
         message: String,
+    },
+    /// POSTs a one-time `code` to `url`, a path of this app, as a
+    /// [`CodeExchange`](crate::CodeExchange) with the tab's session token,
+    /// so the route's answer can set a cookie no script may (a login's).
+    /// When it succeeds the tab reconnects, so the session's request
+    /// context carries the cookie from then on; then `then`, if named, is
+    /// called with `true` on success and `false` on failure.
+    ExchangeCode {
+        /// The route: a path of this app ([`is_app_path`](crate::is_app_path)).
+        url: String,
+        /// The code, which the route redeems once.
+        code: String,
+        /// A `HandlerId<bool>` to call once the exchange is over.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        then: Option<String>,
     },
     /// Runs JavaScript in the page. Off unless the app turns it on
     /// (`App::run_scripts` on the server), which also lets the page's
@@ -282,6 +310,20 @@ impl Action {
         then: crate::HandlerId<serde_json::Value>,
     ) -> Self {
         Self::RunScript {
+            code: code.into(),
+            then: Some(then.name().to_owned()),
+        }
+    }
+
+    /// Hands `code` to the app's route at `url`, then calls `then` with
+    /// whether it worked ([`Action::ExchangeCode`]).
+    pub fn exchange_code(
+        url: impl Into<String>,
+        code: impl Into<String>,
+        then: crate::HandlerId<bool>,
+    ) -> Self {
+        Self::ExchangeCode {
+            url: url.into(),
             code: code.into(),
             then: Some(then.name().to_owned()),
         }

@@ -5,11 +5,13 @@
 //! - `Redirect` and `Download` take only `http(s)` and relative URLs
 //!   ([`is_web_url`], which the browser checks again before acting): a
 //!   `javascript:` URL would run code in the page.
+//! - `ExchangeCode` posts only to a path of this app ([`is_app_path`]):
+//!   its body carries the tab's session token.
 //! - `RunScript` is off unless the app turns it on with
 //!   [`App::run_scripts`](crate::App::run_scripts); only then does the
 //!   page's Content-Security-Policy allow `eval`, which it needs.
 
-use stateside_wire::{Action, is_web_url};
+use stateside_wire::{Action, is_app_path, is_web_url};
 
 /// Why a handler may not send a client action.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,6 +25,11 @@ pub enum ActionRefused {
         /// The URL refused.
         url: String,
     },
+    /// An `ExchangeCode` to a URL that is not a path of this app.
+    #[error(
+        "a code exchange with `{0}` refused: only a path of this app (`/auth/session`) may take one"
+    )]
+    ExchangeUrl(String),
     /// `RunScript` in an app that did not turn it on.
     #[error("RunScript is off in this app; turn it on with `App::run_scripts()`")]
     ScriptsOff,
@@ -38,6 +45,9 @@ pub(crate) fn vet(action: &Action, scripts: bool) -> Result<(), ActionRefused> {
     match action {
         Action::Redirect { to } if !is_web_url(to) => Err(refused("redirect", to)),
         Action::Download { url, .. } if !is_web_url(url) => Err(refused("download", url)),
+        Action::ExchangeCode { url, .. } if !is_app_path(url) => {
+            Err(ActionRefused::ExchangeUrl(url.clone()))
+        }
         Action::RunScript { .. } if !scripts => Err(ActionRefused::ScriptsOff),
         _ => Ok(()),
     }
@@ -64,6 +74,16 @@ mod tests {
             filename: "x.html".to_owned(),
         };
         assert!(vet(&download, true).is_err());
+        let exchange = |url: &str| Action::ExchangeCode {
+            url: url.to_owned(),
+            code: "c".to_owned(),
+            then: None,
+        };
+        assert_eq!(vet(&exchange("/auth/session"), false), Ok(()));
+        assert!(matches!(
+            vet(&exchange("https://evil.example/steal"), true),
+            Err(ActionRefused::ExchangeUrl(_))
+        ));
         let script = Action::run_script("1");
         assert_eq!(vet(&script, false), Err(ActionRefused::ScriptsOff));
         assert_eq!(vet(&script, true), Ok(()));

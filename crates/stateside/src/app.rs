@@ -20,8 +20,10 @@ use crate::{
     client_storage::{self, ClientFields},
     cx::Cx,
     error::Error,
+    login::{self, Authenticator, UserId},
     navigation,
     page::PageHooks,
+    request::RequestContext,
     state_map::SessionState,
     task::Task,
 };
@@ -74,6 +76,10 @@ pub struct App {
     kept_cookies: Vec<&'static str>,
     /// The fields states keep in the browser, found as handlers register.
     client_fields: ClientFields,
+    /// Who a request is logged in as (see [`App::authenticate`]).
+    authenticator: Option<Box<dyn Authenticator>>,
+    /// Handlers refused to anonymous sessions (see [`App::protect`]).
+    protected: HashSet<&'static str>,
 }
 
 impl Default for App {
@@ -98,6 +104,8 @@ impl App {
             kept_headers: vec!["user-agent", "accept-language"],
             kept_cookies: Vec::new(),
             client_fields: ClientFields::default(),
+            authenticator: None,
+            protected: HashSet::new(),
         };
         let (hooks, fields) = (app.pages.clone(), app.client_fields.clone());
         client_storage::register(navigation::register(app, &hooks), &fields)
@@ -162,9 +170,10 @@ impl App {
     }
 
     /// Cookies a transport keeps from a tab's request, for [`Cx::request`]
-    /// (none unless named): a login's session cookie, say.
+    /// (none unless named): a login's session cookie, say. Each call adds
+    /// to the list, so each part of an app names its own.
     pub fn keep_cookies(mut self, names: &[&'static str]) -> Self {
-        self.kept_cookies = names.to_vec();
+        self.kept_cookies.extend_from_slice(names);
         self
     }
 
@@ -183,6 +192,31 @@ impl App {
     /// state's fields count once a handler of that state is registered.
     pub fn storage_bindings(&self) -> Vec<StorageBinding> {
         self.client_fields.bindings()
+    }
+
+    /// How the app tells who a tab is logged in as, from the request behind
+    /// its connection (usually a cookie, kept with
+    /// [`keep_cookies`](Self::keep_cookies)); [`Cx::user`] and
+    /// [`protect`](Self::protect) ask it. Without one, nobody is logged in.
+    pub fn authenticate(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticator = Some(Box::new(authenticator));
+        self
+    }
+
+    /// Refuses `id` to a session nobody is logged in to: the handler does
+    /// not run, and the tab gets a notice ("you need to log in to do
+    /// that"). Checked each time it comes to run, so a logout in between
+    /// counts. Works for any handler, foreground or background, an
+    /// [`on_load`](Self::on_load) hook's included; a handler that only
+    /// needs the login for part of its work asks [`Cx::user`] instead.
+    pub fn protect<A>(mut self, id: HandlerId<A>) -> Self {
+        self.protected.insert(id.name());
+        self
+    }
+
+    /// Who `request` is logged in as (see [`authenticate`](Self::authenticate)).
+    pub(crate) fn user(&self, request: &RequestContext) -> Option<UserId> {
+        self.authenticator.as_ref()?.user(request)
     }
 
     /// Lets handlers send `Action::RunScript`, which runs JavaScript in the
@@ -369,6 +403,11 @@ impl App {
                     supersede_key,
                 })
             }
+        };
+        let call = if self.protected.contains(name) {
+            login::guard(call)
+        } else {
+            call
         };
         Ok(Prepared {
             handler: name,

@@ -23,6 +23,7 @@ use crate::{
     census::EngineStats,
     error::Error,
     lock::SessionLock,
+    login::UserId,
     request::RequestContext,
     section::{Section, Settle},
     shared::{Linked, SessionLinks, SharedStates},
@@ -84,6 +85,8 @@ pub(crate) trait Host: Settle + Send + Sync {
     fn token(&self) -> SessionToken;
     /// The request behind the tab's current connection.
     fn request(&self) -> Option<Arc<RequestContext>>;
+    /// Who that request is logged in as, by the app's authenticator.
+    fn user(&self) -> Option<UserId>;
     /// Whether the app lets handlers send `RunScript`.
     fn runs_scripts(&self) -> bool;
     /// The engine's shared states.

@@ -16,6 +16,7 @@ use crate::{
     census::EngineStats,
     error::Error,
     linking,
+    login::{LoginRequired, UserId},
     page::Page,
     request::RequestContext,
     state_map::{SessionState, StateMap},
@@ -208,6 +209,18 @@ impl<S: SessionState> Cx<S> {
     /// arguments: see [`RequestContext`].
     pub fn request(&self) -> Option<Arc<RequestContext>> {
         self.core.host.request()
+    }
+
+    /// Who the tab is logged in as, by the app's
+    /// [`Authenticator`](crate::Authenticator), asked now from the request
+    /// behind the tab's connection (see [`App::authenticate`](crate::App::authenticate)).
+    ///
+    /// # Errors
+    ///
+    /// [`LoginRequired`] when nobody is: return it with `?` and the tab
+    /// gets a notice saying so.
+    pub fn user(&self) -> Result<UserId, LoginRequired> {
+        self.core.host.user().ok_or(LoginRequired)
     }
 
     /// This session's token: what [`Engine::emit`](crate::Engine::emit)

@@ -32,6 +32,8 @@
 //! - `call`: the contract between a session and handler code (`Host`).
 //! - `linking`: linking a session to shared states and locking them into
 //!   a section, for `Cx` and `Guard` alike.
+//! - `login`: who a tab is logged in as ([`Authenticator`]), and the guard
+//!   that refuses protected handlers to anonymous sessions.
 //! - `cx`, `task`: the handler API, [`Cx`], [`Task`] and [`Guard`].
 //! - `navigation`: the built-in handlers that move a tab's page and run
 //!   the app's page hooks.
@@ -63,6 +65,7 @@ mod error;
 mod incident;
 mod linking;
 mod lock;
+mod login;
 mod mutex;
 mod navigation;
 mod outbox;
@@ -90,6 +93,7 @@ pub use cx::Cx;
 pub use engine::{EmitError, Engine};
 pub use error::Error;
 pub use incident::incident;
+pub use login::{Authenticator, LoginRequired, UserId};
 pub use page::Page;
 pub use request::RequestContext;
 pub use session::SessionHandle;

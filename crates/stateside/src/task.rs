@@ -43,6 +43,7 @@ use crate::{
     census::EngineStats,
     error::Error,
     linking,
+    login::{LoginRequired, UserId},
     request::RequestContext,
     section::Section,
     state_map::{SessionState, StateMap},
@@ -134,6 +135,16 @@ impl<S: SessionState> Task<S> {
     /// [`Cx::request`](crate::Cx::request).
     pub fn request(&self) -> Option<Arc<RequestContext>> {
         self.core.host.request()
+    }
+
+    /// Who the tab is logged in as now; see [`Cx::user`](crate::Cx::user).
+    ///
+    /// # Errors
+    ///
+    /// [`LoginRequired`] when nobody is (any more: a task outlives a
+    /// logout unless it asks).
+    pub fn user(&self) -> Result<UserId, LoginRequired> {
+        self.core.host.user().ok_or(LoginRequired)
     }
 
     /// This session's token; see [`Cx::token`](crate::Cx::token).

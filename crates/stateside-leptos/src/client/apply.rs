@@ -46,7 +46,7 @@ pub(super) fn apply(message: ServerMessage) -> Result<(), ApplyError> {
         if let Some(notice) = update.error {
             let level = match notice.kind {
                 NoticeKind::Failed => ToastLevel::Error,
-                NoticeKind::Stopped => ToastLevel::Warning,
+                NoticeKind::Stopped | NoticeKind::Refused => ToastLevel::Warning,
             };
             stateside.toast_with(level, notice.to_string(), None);
         }

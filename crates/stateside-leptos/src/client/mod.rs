@@ -43,6 +43,7 @@
 //! change ([`storage`]).
 
 mod apply;
+pub(crate) mod exchange;
 mod fallback;
 mod outbox;
 mod socket;
@@ -199,6 +200,14 @@ fn open_connection() -> (u64, oneshot::Receiver<()>) {
     })
     .unwrap_or_default();
     (id, ended)
+}
+
+/// Ends the current connection and opens the next one as soon as it may,
+/// so that its request carries what the browser gained meanwhile (a cookie
+/// just set).
+fn reconnect() {
+    with_client(|client| client.failures = 0);
+    disconnect();
 }
 
 /// Ends the current connection; the connection task opens the next one.

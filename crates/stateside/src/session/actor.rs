@@ -24,6 +24,7 @@ use tracing::Instrument;
 use super::{handle::SessionHandle, inner::SessionInner};
 use crate::{
     call::{Call, CxCore, Finished, Job, Prepared},
+    login::LoginRequired,
     section::{Outcome, Section},
 };
 
@@ -144,6 +145,11 @@ pub(super) fn failure_notice(
 ) -> Option<Notice> {
     let message = match outcome {
         Ok(Ok(())) => return None,
+        // Meant for the user, and no fault of the server's: said as it is.
+        Ok(Err(error)) if error.is::<LoginRequired>() => {
+            tracing::debug!(handler, "refused: not logged in");
+            return Some(Notice::refused(handler, error.to_string()));
+        }
         Ok(Err(error)) => format!("{error:#}"),
         Err(panic) => panic_message(&*panic),
     };

@@ -11,6 +11,7 @@ use crate::{
     census::EngineStats,
     error::Error,
     lock::SessionLock,
+    login::UserId,
     mutex::lock,
     request::RequestContext,
     section::{Outcome, Settle},
@@ -49,6 +50,11 @@ impl Host for SessionHandle {
 
     fn request(&self) -> Option<Arc<RequestContext>> {
         lock(&self.inner.request).clone()
+    }
+
+    fn user(&self) -> Option<UserId> {
+        let request = self.request()?;
+        self.inner.shared.app.user(&request)
     }
 
     fn tasks(&self) -> Vec<TaskInfo> {
