@@ -138,32 +138,45 @@ pub fn AccountPage() -> impl IntoView {
 
 #[component]
 fn LoginForms() -> impl IntoView {
-    let stateside = use_stateside();
-    let signup_error = |name: &'static str| {
-        use_field(move |account: &Account| account.signup_errors.get(name).map(str::to_owned))
-    };
-    let login_error = |name: &'static str| {
-        use_field(move |account: &Account| account.login_errors.get(name).map(str::to_owned))
-    };
     view! {
         <div class="row wrap">
-            <form novalidate aria-label="Sign up" on:submit=move |ev| stateside.submit(SIGN_UP, ev)>
-                <h2>"Sign up"</h2>
-                <FormField form="signup" name="email" label="Email" kind="email"
-                    autocomplete="email" error=signup_error("email") />
-                <FormField form="signup" name="password" label="Password" kind="password"
-                    autocomplete="new-password" error=signup_error("password") />
-                <button class="btn btn-primary" type="submit">"Sign up"</button>
-            </form>
-            <form novalidate aria-label="Log in" on:submit=move |ev| stateside.submit(LOG_IN, ev)>
-                <h2>"Log in"</h2>
-                <FormField form="login" name="email" label="Email" kind="email"
-                    autocomplete="email" error=login_error("email") />
-                <FormField form="login" name="password" label="Password" kind="password"
-                    autocomplete="current-password" error=login_error("password") />
-                <button class="btn btn-primary" type="submit">"Log in"</button>
-            </form>
+            <CredentialsForm title="Sign up" handler=SIGN_UP form="signup" new=true
+                errors=|account| &account.signup_errors />
+            <CredentialsForm title="Log in" handler=LOG_IN form="login" new=false
+                errors=|account| &account.login_errors />
         </div>
+    }
+}
+
+/// An email and password form, sent to `handler`; `errors` are the
+/// server's messages for its fields, and `new` says whether it picks a
+/// password or gives one.
+#[component]
+fn CredentialsForm(
+    title: &'static str,
+    handler: HandlerId<Credentials>,
+    form: &'static str,
+    new: bool,
+    errors: fn(&Account) -> &FieldErrors,
+) -> impl IntoView {
+    let stateside = use_stateside();
+    let error = move |name: &'static str| {
+        use_field(move |account: &Account| errors(account).get(name).map(str::to_owned))
+    };
+    let password = if new {
+        "new-password"
+    } else {
+        "current-password"
+    };
+    view! {
+        <form novalidate aria-label=title on:submit=move |ev| stateside.submit(handler, ev)>
+            <h2>{title}</h2>
+            <FormField form name="email" label="Email" kind="email" autocomplete="email"
+                error=error("email") />
+            <FormField form name="password" label="Password" kind="password"
+                autocomplete=password error=error("password") />
+            <button class="btn btn-primary" type="submit">{title}</button>
+        </form>
     }
 }
 

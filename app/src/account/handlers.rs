@@ -71,20 +71,47 @@ fn check(errors: &mut FieldErrors, email: &str, password: &str, new: bool) {
     }
 }
 
-async fn sign_up(
-    mut account: Cx<Account>,
-    Credentials { email, password }: Credentials,
-    accounts: Accounts,
-) -> anyhow::Result<()> {
-    let email = normalise_email(&email);
-    account.signup_errors.clear();
-    check(&mut account.signup_errors, &email, &password, true);
-    if !account.signup_errors.is_empty() {
-        return Ok(());
+/// Which of the page's two forms a submission came from.
+#[derive(Clone, Copy, PartialEq)]
+enum Form {
+    SignUp,
+    LogIn,
+}
+
+impl Form {
+    fn errors(self, account: &mut Account) -> &mut FieldErrors {
+        match self {
+            Self::SignUp => &mut account.signup_errors,
+            Self::LogIn => &mut account.login_errors,
+        }
+    }
+}
+
+/// The submitted email, normalised, if the form's fields are well-formed
+/// (else their errors are on the page); the page says a password is being
+/// checked meanwhile.
+fn well_formed(account: &mut Cx<Account>, form: Form, credentials: &Credentials) -> Option<String> {
+    let email = normalise_email(&credentials.email);
+    let errors = form.errors(account);
+    errors.clear();
+    check(errors, &email, &credentials.password, form == Form::SignUp);
+    if !errors.is_empty() {
+        return None;
     }
     account.checking = true;
     account.flush();
-    let hash = password::hash(password).await?;
+    Some(email)
+}
+
+async fn sign_up(
+    mut account: Cx<Account>,
+    credentials: Credentials,
+    accounts: Accounts,
+) -> anyhow::Result<()> {
+    let Some(email) = well_formed(&mut account, Form::SignUp, &credentials) else {
+        return Ok(());
+    };
+    let hash = password::hash(credentials.password).await?;
     account.checking = false;
     match accounts.users.create(&email, hash) {
         Ok(user) => send_code(&mut account, &accounts, user.id),
@@ -99,20 +126,15 @@ async fn sign_up(
 
 async fn log_in(
     mut account: Cx<Account>,
-    Credentials { email, password }: Credentials,
+    credentials: Credentials,
     accounts: Accounts,
 ) -> anyhow::Result<()> {
-    let email = normalise_email(&email);
-    account.login_errors.clear();
-    check(&mut account.login_errors, &email, &password, false);
-    if !account.login_errors.is_empty() {
+    let Some(email) = well_formed(&mut account, Form::LogIn, &credentials) else {
         return Ok(());
-    }
-    account.checking = true;
-    account.flush();
+    };
     let user = accounts.users.by_email(&email);
     let hash = user.as_ref().map(|user| user.password_hash.clone());
-    let matches = password::verify(password, hash).await?;
+    let matches = password::verify(credentials.password, hash).await?;
     account.checking = false;
     match user.filter(|_| matches) {
         Some(user) => send_code(&mut account, &accounts, user.id),
