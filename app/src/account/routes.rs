@@ -129,7 +129,10 @@ mod tests {
     fn cookies_are_secure_only_when_every_origin_is_https() {
         let origins = |list: &[&str]| list.iter().map(|o| o.to_string()).collect::<Vec<_>>();
         assert!(secure_cookies(&origins(&["https://app.example.com"])));
-        assert!(!secure_cookies(&origins(&[])), "the server's own http origin");
+        assert!(
+            !secure_cookies(&origins(&[])),
+            "the server's own http origin"
+        );
         assert!(!secure_cookies(&origins(&[
             "https://app.example.com",
             "http://intranet.example"
