@@ -54,6 +54,12 @@ pub const DEMOS: &[Demo] = &[
         shows: "A board of cards per room, shared by everyone who joins it: a shared state. \
                 Each change shows in every tab in the room, with who is here.",
     },
+    Demo {
+        path: "/files",
+        name: "Files",
+        shows: "Several files uploaded at once, streamed to a handler, with each one's progress and a cancel. \
+                The server lists what it saved.",
+    },
 ];
 
 /// The nav bar's links, one per demo.

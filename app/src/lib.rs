@@ -14,6 +14,7 @@ mod clicker;
 mod dashboard;
 mod demos;
 mod field;
+pub mod files;
 pub mod home;
 pub mod inbox;
 mod lorem;
@@ -56,6 +57,7 @@ pub fn handlers(
     let app = signup::handlers::register(app);
     let app = board::handlers::register(app);
     let app = theme::handlers::register(app);
+    let app = files::handlers::register(app);
     Ok(if bench {
         bench::handlers::register(app)
     } else {
@@ -123,6 +125,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboard") view=dashboard::DashboardPage />
                     <Route path=path!("/inbox") view=inbox::InboxPage />
                     <Route path=path!("/board") view=board::BoardPage />
+                    <Route path=path!("/files") view=files::FilesPage />
                 </Routes>
             </SyncGate>
             </main>

@@ -23,6 +23,10 @@
 //!   in the session's stream.
 //! - `request` (server): the request context a transport hands its
 //!   session: the client's address, and the headers and cookies kept.
+//! - `receive` (server): the upload route, files streamed into an upload
+//!   handler.
+//! - `upload`: the page's side of an upload ([`use_upload`]): the files
+//!   sent with their progress, and a cancel.
 //! - `status` (server): typed HTTP answers for refusals on the fallback path.
 //! - `guard` (server): refuses cross-origin calls to the endpoints.
 //! - `headers` (server): the Content-Security-Policy and the other security
@@ -69,6 +73,8 @@ mod outbox;
 mod pace;
 mod page;
 #[cfg(feature = "ssr")]
+mod receive;
+#[cfg(feature = "ssr")]
 mod request;
 #[cfg(feature = "ssr")]
 mod serve;
@@ -83,6 +89,7 @@ pub mod socket;
 pub mod status;
 #[cfg(feature = "ssr")]
 pub mod stream;
+mod upload;
 
 pub use components::{ConnectionBanner, SyncGate, Toasts};
 pub use context::{Stateside, Status, Transport, use_field, use_state, use_stateside};
@@ -92,3 +99,4 @@ pub use page::use_page_events;
 pub use serve::serve;
 #[cfg(feature = "ssr")]
 pub use settings::{Settings, StoreChoice};
+pub use upload::{FileProgress, UploadStatus, Uploader, use_upload};

@@ -19,19 +19,25 @@
 //!     .stateside(engine)
 //! ```
 
-use axum::{Router, http::request::Parts, middleware, routing::get};
+use axum::{
+    Router,
+    http::request::Parts,
+    middleware,
+    routing::{get, post},
+};
 use leptos::{
     nonce::Nonce,
     prelude::{provide_context, use_context},
 };
 use stateside::Engine;
 
-use stateside_wire::STREAM_PATH;
+use stateside_wire::{STREAM_PATH, UPLOAD_PATH};
 
 use crate::{
     admission::{self, Admission},
     guard,
     headers::{self, CspNonce},
+    receive::receive,
     socket::upgrade,
     status,
     stream::stream,
@@ -39,8 +45,9 @@ use crate::{
 
 /// Adds Stateside's own routes to an axum [`Router`].
 pub trait StatesideRouter {
-    /// Adds the patch stream at [`STREAM_PATH`] and the socket at
-    /// [`SOCKET_PATH`](stateside_wire::SOCKET_PATH), served from `engine`;
+    /// Adds the patch stream at [`STREAM_PATH`], the socket at
+    /// [`SOCKET_PATH`](stateside_wire::SOCKET_PATH) and the upload route
+    /// under [`UPLOAD_PATH`], served from `engine`;
     /// gives every refusal under
     /// [`PROTOCOL_PREFIX`](stateside_wire::PROTOCOL_PREFIX) its typed status
     /// and limits request bodies there to the engine's `max_payload`; and
@@ -56,8 +63,12 @@ pub trait StatesideRouter {
 
 impl<S: Clone + Send + Sync + 'static> StatesideRouter for Router<S> {
     fn stateside(self, engine: Engine) -> Self {
+        // Added after the app's layers, so a body limit the app put on its
+        // own routes does not cut uploads short: they have limits of their
+        // own (`receive`).
         let stream = Router::new()
             .route(STREAM_PATH, get(stream))
+            .route(&format!("{UPLOAD_PATH}{{*handler}}"), post(receive))
             .with_state(engine.clone());
         // The last layer runs first: the headers, the guard, the limits
         // per client address, then typed refusals (which thus also type

@@ -100,6 +100,14 @@ pub struct Settings {
     #[arg(long, env = "STATESIDE_MAX_PAYLOAD", default_value_t = Config::default().max_payload)]
     pub max_payload: usize,
 
+    /// The largest file an upload may carry, in bytes.
+    #[arg(long, env = "STATESIDE_UPLOAD_MAX_FILE", default_value_t = Config::default().max_upload_file_bytes)]
+    pub upload_max_file: u64,
+
+    /// The most one upload request may carry, its files together, in bytes.
+    #[arg(long, env = "STATESIDE_UPLOAD_MAX_REQUEST", default_value_t = Config::default().max_upload_request_bytes)]
+    pub upload_max_request: u64,
+
     /// A quiet socket sends a ping this often; a tab silent for three of
     /// these is taken for gone and its socket closed.
     #[arg(long, env = "STATESIDE_KEEPALIVE", default_value_t = Config::default().keepalive.into())]
@@ -197,6 +205,8 @@ impl Settings {
             max_sessions: self.max_sessions,
             keepalive: self.keepalive.into(),
             max_payload: self.max_payload,
+            max_upload_file_bytes: self.upload_max_file,
+            max_upload_request_bytes: self.upload_max_request,
             public_origins: self.public_origins.clone(),
             ..Config::default()
         }

@@ -18,7 +18,7 @@ use axum::{
 };
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 use stateside::Engine;
-use stateside_wire::{PROTOCOL_PREFIX, ProtocolError};
+use stateside_wire::{PROTOCOL_PREFIX, ProtocolError, UPLOAD_PATH};
 
 /// The status each refusal is answered with.
 pub fn status(error: &ProtocolError) -> StatusCode {
@@ -30,6 +30,7 @@ pub fn status(error: &ProtocolError) -> StatusCode {
         ProtocolError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         ProtocolError::TooManyStreams { .. }
         | ProtocolError::TooManyConnections { .. }
+        | ProtocolError::TooManyTasks { .. }
         | ProtocolError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ProtocolError::TooManySessions { .. }
         | ProtocolError::Overloaded
@@ -72,13 +73,15 @@ async fn read_within(body: Body, limit: usize) -> Option<Bytes> {
 
 /// An axum middleware (with the engine as state) for every path under
 /// [`PROTOCOL_PREFIX`]: refuses a body over the engine's `max_payload`
+/// (uploads aside)
 /// with [`ProtocolError::TooLarge`], and gives a server function's error
 /// the status of its case.
 pub async fn typed(State(engine): State<Engine>, request: Request, next: Next) -> Response {
     if !request.uri().path().starts_with(PROTOCOL_PREFIX) {
         return next.run(request).await;
     }
-    let request = if request.method() == Method::POST {
+    // Uploads stream through with limits of their own (`receive`).
+    let request = if request.method() == Method::POST && !request.uri().path().starts_with(UPLOAD_PATH) {
         // Bodies here are small and the server functions read them whole
         // anyway: reading them first is what makes "too large" certain,
         // with or without a `Content-Length`.

@@ -20,6 +20,8 @@
 //!   event that reads them into a session ([`STORED`]), and their text form.
 //! - `exchange`: a one-time code a page hands to a route of the app, whose
 //!   answer can set an `HttpOnly` cookie ([`CodeExchange`]).
+//! - `upload`: the upload endpoint, where files go up streamed, not as
+//!   events.
 //! - `state`: the trait every piece of session state implements, derived
 //!   with `#[derive(State)]` (re-exported from `stateside-macros`).
 //! - `tracked`: collections that know their changes ([`List`], [`Map`]),
@@ -44,6 +46,7 @@ mod size;
 mod state;
 mod storage;
 mod tracked;
+mod upload;
 
 #[doc(hidden)]
 #[path = "derive_support.rs"]
@@ -75,6 +78,7 @@ pub use storage::{
     StoredValue, check_length, from_text, to_text,
 };
 pub use tracked::{List, Map, Tracked};
+pub use upload::{FILE_FIELD, Files, SIZES_FIELD, TOKEN_HEADER, UPLOAD_PATH};
 
 /// RFC 6902 operations, re-exported so users name one crate.
 pub use json_patch::{Patch, PatchOperation};

@@ -386,6 +386,12 @@ pub enum ProtocolError {
     /// The server holds as many streams as it takes; retry later, or
     /// another instance may answer.
     Overloaded,
+    /// The session runs as many background tasks as it may, and an upload
+    /// runs as one; retry when one has ended.
+    TooManyTasks {
+        /// The server's limit per session.
+        limit: usize,
+    },
     /// The server is shutting down; another instance may answer.
     ShuttingDown,
     /// The session store failed; the call may succeed later.
@@ -431,6 +437,10 @@ impl fmt::Display for ProtocolError {
                 "this address already has {limit} open connections; close some tabs and retry"
             ),
             Self::Overloaded => f.write_str("the server is at its connection limit; retry later"),
+            Self::TooManyTasks { limit } => write!(
+                f,
+                "this session already runs {limit} background tasks; retry when one has ended"
+            ),
             Self::ShuttingDown => f.write_str("the server is shutting down"),
             Self::Store(why) => write!(f, "session store failed: {why}"),
             Self::Server(why) => write!(f, "server failed: {why}"),

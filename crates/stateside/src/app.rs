@@ -13,7 +13,8 @@ use std::{
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use stateside_wire::{HandlerId, StorageBinding};
+use stateside_wire::{Files, HandlerId, StorageBinding};
+use tokio::sync::oneshot;
 
 use crate::{
     call::{Background, Call, CxCore, Foreground, HandlerFuture, Prepared, TaskCore, TaskStart},
@@ -26,6 +27,7 @@ use crate::{
     request::RequestContext,
     state_map::SessionState,
     task::Task,
+    upload::{UploadHandler, Uploads, upload_handler},
 };
 
 type ForegroundPreparer = Box<dyn Fn(Value) -> Result<Foreground, serde_json::Error> + Send + Sync>;
@@ -34,6 +36,7 @@ type BackgroundPreparer = Box<dyn Fn(Value) -> Result<Background, serde_json::Er
 enum Registered {
     Foreground(ForegroundPreparer),
     Background(TaskKind),
+    Upload(UploadHandler),
 }
 
 struct TaskKind {
@@ -337,6 +340,29 @@ impl App {
         self
     }
 
+    /// Registers an upload handler: the page sends it files
+    /// (`stateside_leptos::use_upload`), and it runs as a background task
+    /// of the session with the request's files, streamed as they arrive.
+    /// It reads them one after another from [`Uploads`], saves or streams
+    /// each, and records what it received in the state through
+    /// [`Task::lock`]. The page's request ends when the handler returns;
+    /// if the page cancels the upload, the task is cancelled and a file
+    /// half written by [`Upload::save_to`](crate::Upload::save_to) is
+    /// removed.
+    ///
+    /// Like [`background`](Self::background), it does not run again after
+    /// a restart (its files went with the request): the tab gets a notice
+    /// that it stopped.
+    pub fn upload<S, F, Fut>(mut self, id: HandlerId<Files>, handler: F) -> Self
+    where
+        S: SessionState,
+        F: Fn(Task<S>, Uploads) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.insert(id.name(), Registered::Upload(upload_handler(handler)));
+        self
+    }
+
     fn register_background<S, A, F, Fut>(
         mut self,
         id: HandlerId<A>,
@@ -403,6 +429,13 @@ impl App {
                     supersede_key,
                 })
             }
+            Registered::Upload(_) => {
+                return Err(Error::BadArgs {
+                    handler: name.to_owned(),
+                    reason: "an upload handler takes files, sent to its upload path, not an event"
+                        .to_owned(),
+                });
+            }
         };
         let call = if self.protected.contains(name) {
             login::guard(call)
@@ -413,6 +446,21 @@ impl App {
             handler: name,
             call,
         })
+    }
+
+    /// The task that runs the upload handler `handler` on `files`, and
+    /// what tells when it returned `Ok` (`true`) or an error; `None` if
+    /// no upload handler has that name.
+    pub(crate) fn prepare_upload(
+        &self,
+        handler: &str,
+        files: Uploads,
+    ) -> Option<(&'static str, crate::call::Background, oneshot::Receiver<bool>)> {
+        let Some((&name, Registered::Upload(prepare))) = self.handlers.get_key_value(handler) else {
+            return None;
+        };
+        let (ended, receiver) = oneshot::channel();
+        Some((name, prepare(files, ended), receiver))
     }
 
     /// How a task that the record of a restored session lists comes back.

@@ -86,6 +86,14 @@ pub struct Config {
     /// The largest request body, or socket message, a transport accepts, in
     /// bytes (and so the largest event).
     pub max_payload: usize,
+    /// The largest file an upload may carry, in bytes. 16 MiB takes a
+    /// phone's photo or a document; an app that takes video raises it.
+    /// Uploads stream to their handler, so the limit bounds disk and time,
+    /// not memory.
+    pub max_upload_file_bytes: u64,
+    /// The most one upload request may carry, all its files together, in
+    /// bytes: four files at the file limit.
+    pub max_upload_request_bytes: u64,
     /// The origins (`https://app.example.com`: scheme, host, and the port
     /// unless it is the scheme's default) whose pages may call the
     /// protocol's endpoints. Empty: only `http://` and the `Host` the
@@ -119,6 +127,8 @@ impl Default for Config {
             max_connections: 50_000,
             trusted_proxies: Vec::new(),
             max_payload: stateside_wire::DEFAULT_MAX_PAYLOAD,
+            max_upload_file_bytes: 16 << 20,
+            max_upload_request_bytes: 64 << 20,
             public_origins: Vec::new(),
         }
     }

@@ -35,6 +35,8 @@
 //! - `login`: who a tab is logged in as ([`Authenticator`]), and the guard
 //!   that refuses protected handlers to anonymous sessions.
 //! - `cx`, `task`: the handler API, [`Cx`], [`Task`] and [`Guard`].
+//! - `upload`: files a page uploads, as an upload handler reads them
+//!   ([`Uploads`], [`Upload`]).
 //! - `navigation`: the built-in handlers that move a tab's page and run
 //!   the app's page hooks.
 //! - `client_storage`: the fields states keep in the browser, and the
@@ -82,6 +84,7 @@ mod task;
 mod task_id;
 mod token;
 pub mod transport;
+mod upload;
 
 pub use action::ActionRefused;
 pub use app::App;
@@ -96,7 +99,7 @@ pub use incident::incident;
 pub use login::{Authenticator, LoginRequired, UserId};
 pub use page::Page;
 pub use request::RequestContext;
-pub use session::SessionHandle;
+pub use session::{SessionHandle, UploadEnd, UploadRefused, UploadTask};
 pub use state_map::{SessionState, StateMap};
 #[cfg(feature = "file")]
 pub use store::file::FileStore;
@@ -104,5 +107,6 @@ pub use store::{Store, StoreError};
 pub use task::{Guard, Task};
 pub use task_id::{TaskId, TaskInfo};
 pub use token::{BadToken, SessionToken};
+pub use upload::{ByteStream, Upload, UploadError, Uploads};
 
-pub use stateside_wire::{Action, HandlerId, Member, Presence, SharedState, State};
+pub use stateside_wire::{Action, Files, HandlerId, Member, Presence, SharedState, State};

@@ -153,6 +153,12 @@ pub(crate) fn send(event: ClientEvent) {
     flush();
 }
 
+/// The session this page follows, once a connection has opened it: what
+/// an upload names.
+pub(crate) fn token() -> Option<String> {
+    with_client(|client| client.token.clone()).flatten()
+}
+
 /// Runs the page's connections, one after another, for the page's life.
 async fn drive() {
     // Socket failures in a row that plain HTTP got through.

@@ -21,9 +21,11 @@ mod spawn;
 mod start;
 mod submit;
 mod task_table;
+mod upload;
 mod work;
 
 pub use handle::SessionHandle;
+pub use upload::{UploadEnd, UploadRefused, UploadTask};
 pub(crate) use inner::{Origin, Role, Shared};
 #[cfg(feature = "redis")]
 pub(crate) use intake::Forward;
