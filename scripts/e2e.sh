@@ -13,11 +13,14 @@ site_root="$PWD/target/site"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
 log="$PWD/target/e2e-server.log"
+# What /files saves during the run, removed with the server.
+uploads=$(mktemp -d)
 
+STATESIDE_UPLOAD_DIR="$uploads" \
 LEPTOS_SITE_ROOT="$site_root" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="127.0.0.1:$port" \
   "$server" >"$log" 2>&1 &
 server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT
+trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; rm -rf "$uploads"' EXIT
 
 for _ in $(seq 100); do
   curl -fsS "$url/healthz" >/dev/null 2>&1 && break

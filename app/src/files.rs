@@ -41,8 +41,10 @@ pub mod handlers {
     /// Where uploads go: `STATESIDE_UPLOAD_DIR`, or a directory in the
     /// system's temporary one.
     fn upload_dir() -> PathBuf {
-        std::env::var_os("STATESIDE_UPLOAD_DIR")
-            .map_or_else(|| std::env::temp_dir().join("stateside-uploads"), PathBuf::from)
+        std::env::var_os("STATESIDE_UPLOAD_DIR").map_or_else(
+            || std::env::temp_dir().join("stateside-uploads"),
+            PathBuf::from,
+        )
     }
 
     async fn receive(

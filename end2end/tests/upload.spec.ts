@@ -3,17 +3,24 @@
 // saved in the session's state. Cancel aborts the request; a file over the
 // server's limit gets a clear message. Written to disk first, so Chromium
 // reads them as a user's files.
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
 import { openLive } from "./live";
 
 const MiB = 1024 * 1024;
 
+/** The files a test wrote, removed after it: some are large. */
+const written: string[] = [];
+test.afterEach(() => {
+  for (const path of written.splice(0)) rmSync(path, { force: true });
+});
+
 /** A file of `size` bytes in the test's output directory; its path. */
 function file(name: string, size: number): string {
   const path = test.info().outputPath(name);
   writeFileSync(path, Buffer.alloc(size, name.length));
+  written.push(path);
   return path;
 }
 
@@ -31,7 +38,7 @@ async function slowUploads(page: Page, bytesPerSecond: number) {
 }
 
 async function upload(page: Page, paths: string[]) {
-  await page.getByLabel("Files").setInputFiles(paths);
+  await page.getByLabel("Files", { exact: true }).setInputFiles(paths);
   await page.getByRole("button", { name: "Upload" }).click();
 }
 

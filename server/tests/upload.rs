@@ -91,7 +91,10 @@ async fn until_files(dir: &Path, done: impl Fn(&[PathBuf]) -> bool) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("the upload directory never got there: {:?}", files_under(dir));
+    panic!(
+        "the upload directory never got there: {:?}",
+        files_under(dir)
+    );
 }
 
 fn received(tab: &Tab) -> Vec<ReceivedFile> {
@@ -110,8 +113,14 @@ async fn several_files_stream_to_the_handler_which_lists_them_in_the_state() {
     let mut tab = Tab::open(&server).await;
     tab.connect(&server, None).await;
     let (big, small) = (pattern(3 << 20), b"hello".to_vec());
-    let body = body(&[big.len() as u64, 5], &[("big.bin", &big), ("note.txt", &small)]);
-    let response = upload(&tab, &server, &tab.token, body).send().await.unwrap();
+    let body = body(
+        &[big.len() as u64, 5],
+        &[("big.bin", &big), ("note.txt", &small)],
+    );
+    let response = upload(&tab, &server, &tab.token, body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 204);
     tab.until(|tab| received(tab).len() == 2).await;
     assert_eq!(
@@ -136,7 +145,8 @@ async fn several_files_stream_to_the_handler_which_lists_them_in_the_state() {
 
 #[tokio::test]
 async fn past_a_limit_the_answer_is_413_and_nothing_is_saved() {
-    let (server, dir) = server(&["--upload-max-file", "1000", "--upload-max-request", "1500"]).await;
+    let (server, dir) =
+        server(&["--upload-max-file", "1000", "--upload-max-request", "1500"]).await;
     let mut tab = Tab::open(&server).await;
     tab.connect(&server, None).await;
     let send = |sizes: &[u64], files: &[(&str, &[u8])]| {
@@ -184,7 +194,10 @@ async fn an_upload_needs_a_live_session_a_known_handler_and_its_own_origin() {
     let tab = Tab::open(&server).await;
     let file = || body(&[3], &[("a.txt", b"abc")]);
 
-    let response = upload(&tab, &server, &"0".repeat(32), file()).send().await.unwrap();
+    let response = upload(&tab, &server, &"0".repeat(32), file())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         refusal(response).await,
         (404, ProtocolError::UnknownSession)
@@ -232,7 +245,7 @@ async fn an_upload_cut_off_halfway_leaves_no_file() {
     let mut tab = Tab::open(&server).await;
     tab.connect(&server, None).await;
     let whole = pattern(4 << 20);
-    let body = body(&[whole.len() as u64], &[("cut.bin", &whole)]);
+    let request = body(&[whole.len() as u64], &[("cut.bin", &whole)]);
     let address = server.base.trim_start_matches("http://").to_owned();
     let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
     let head = format!(
@@ -240,22 +253,28 @@ async fn an_upload_cut_off_halfway_leaves_no_file() {
          Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\n\r\n",
         RECEIVE.name(),
         tab.token,
-        body.len()
+        request.len()
     );
     socket.write_all(head.as_bytes()).await.unwrap();
-    socket.write_all(&body[..body.len() / 2]).await.unwrap();
+    socket
+        .write_all(&request[..request.len() / 2])
+        .await
+        .unwrap();
     // The handler is writing the file: its partial copy is on disk.
     until_files(dir.path(), |files| {
-        files.iter().any(|file| {
-            std::fs::metadata(file).is_ok_and(|meta| meta.len() > 0)
-        })
+        files
+            .iter()
+            .any(|file| std::fs::metadata(file).is_ok_and(|meta| meta.len() > 0))
     })
     .await;
     drop(socket);
     until_files(dir.path(), <[PathBuf]>::is_empty).await;
     // The session is intact, and lists only what it got whole.
     let again = body(&[3], &[("after.bin", b"xyz")]);
-    let response = upload(&tab, &server, &tab.token, again).send().await.unwrap();
+    let response = upload(&tab, &server, &tab.token, again)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 204);
     tab.until(|tab| !received(tab).is_empty()).await;
     let names: Vec<String> = received(&tab).into_iter().map(|file| file.name).collect();

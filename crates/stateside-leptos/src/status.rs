@@ -81,19 +81,20 @@ pub async fn typed(State(engine): State<Engine>, request: Request, next: Next) -
         return next.run(request).await;
     }
     // Uploads stream through with limits of their own (`receive`).
-    let request = if request.method() == Method::POST && !request.uri().path().starts_with(UPLOAD_PATH) {
-        // Bodies here are small and the server functions read them whole
-        // anyway: reading them first is what makes "too large" certain,
-        // with or without a `Content-Length`.
-        let limit = engine.config().max_payload;
-        let (parts, body) = request.into_parts();
-        match read_within(body, limit).await {
-            Some(bytes) => Request::from_parts(parts, Body::from(bytes)),
-            None => return refuse(&ProtocolError::TooLarge { limit }),
-        }
-    } else {
-        request
-    };
+    let request =
+        if request.method() == Method::POST && !request.uri().path().starts_with(UPLOAD_PATH) {
+            // Bodies here are small and the server functions read them whole
+            // anyway: reading them first is what makes "too large" certain,
+            // with or without a `Content-Length`.
+            let limit = engine.config().max_payload;
+            let (parts, body) = request.into_parts();
+            match read_within(body, limit).await {
+                Some(bytes) => Request::from_parts(parts, Body::from(bytes)),
+                None => return refuse(&ProtocolError::TooLarge { limit }),
+            }
+        } else {
+            request
+        };
     let response = next.run(request).await;
     if !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
         return response;

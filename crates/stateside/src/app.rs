@@ -455,8 +455,13 @@ impl App {
         &self,
         handler: &str,
         files: Uploads,
-    ) -> Option<(&'static str, crate::call::Background, oneshot::Receiver<bool>)> {
-        let Some((&name, Registered::Upload(prepare))) = self.handlers.get_key_value(handler) else {
+    ) -> Option<(
+        &'static str,
+        crate::call::Background,
+        oneshot::Receiver<bool>,
+    )> {
+        let Some((&name, Registered::Upload(prepare))) = self.handlers.get_key_value(handler)
+        else {
             return None;
         };
         let (ended, receiver) = oneshot::channel();

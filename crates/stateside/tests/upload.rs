@@ -20,7 +20,11 @@ use support::*;
 const RECEIVE: HandlerId<Files> = HandlerId::new("receive");
 
 /// Saves each file into `dir` and logs `name:size`.
-async fn receive(dir: Arc<Path>, mut task: Task<Counter>, mut files: Uploads) -> anyhow::Result<()> {
+async fn receive(
+    dir: Arc<Path>,
+    mut task: Task<Counter>,
+    mut files: Uploads,
+) -> anyhow::Result<()> {
     while let Some(file) = files.next().await? {
         let name = file.name().to_owned();
         let size = file.save_to(dir.join(&name)).await?;
@@ -31,7 +35,9 @@ async fn receive(dir: Arc<Path>, mut task: Task<Counter>, mut files: Uploads) ->
 
 fn engine_saving_to(dir: &Path) -> stateside::Engine {
     let dir: Arc<Path> = Arc::from(dir);
-    let app = app().upload(RECEIVE, move |task, files| receive(Arc::clone(&dir), task, files));
+    let app = app().upload(RECEIVE, move |task, files| {
+        receive(Arc::clone(&dir), task, files)
+    });
     stateside::Engine::new(app, config())
 }
 
@@ -42,8 +48,10 @@ fn file(
     chunks: &[&'static [u8]],
     tail: impl futures::Stream<Item = Result<Bytes, UploadError>> + Send + 'static,
 ) -> Upload {
-    let chunks: Vec<Result<Bytes, UploadError>> =
-        chunks.iter().map(|chunk| Ok(Bytes::from_static(chunk))).collect();
+    let chunks: Vec<Result<Bytes, UploadError>> = chunks
+        .iter()
+        .map(|chunk| Ok(Bytes::from_static(chunk)))
+        .collect();
     Upload::new(name, "text/plain", size, stream::iter(chunks).chain(tail)).unwrap()
 }
 
@@ -70,12 +78,19 @@ async fn each_file_streams_to_the_handler_which_records_it_under_the_lock() {
         file("b.txt", 0, &[], stream::empty()),
     ];
     let mut task = tab.session.upload(RECEIVE.name(), uploads(files)).unwrap();
-    assert_eq!(tab.session.tasks()[0].handler, "receive", "it runs as a task");
+    assert_eq!(
+        tab.session.tasks()[0].handler,
+        "receive",
+        "it runs as a task"
+    );
     assert_eq!(task.ended().await, UploadEnd::Done);
     tab.until(|counter: &Counter| counter.log == ["a.txt:11", "b.txt:0"])
         .await;
     assert_eq!(files_in(dir.path()), ["a.txt", "b.txt"]);
-    assert_eq!(std::fs::read(dir.path().join("a.txt")).unwrap(), b"hello world");
+    assert_eq!(
+        std::fs::read(dir.path().join("a.txt")).unwrap(),
+        b"hello world"
+    );
 }
 
 #[tokio::test]
@@ -103,7 +118,10 @@ async fn a_request_that_goes_away_cancels_its_task_and_removes_the_partial_file(
     let files = vec![file("stalled.bin", 100, &[b"part"], stream::pending())];
     let task = tab.session.upload(RECEIVE.name(), uploads(files)).unwrap();
     until(|| files_in(dir.path()).len() == 1).await;
-    assert!(files_in(dir.path())[0].starts_with(".upload-"), "a temporary name");
+    assert!(
+        files_in(dir.path())[0].starts_with(".upload-"),
+        "a temporary name"
+    );
     drop(task);
     until(|| files_in(dir.path()).is_empty() && tab.session.tasks().is_empty()).await;
 }

@@ -165,9 +165,7 @@ fn held_to_size(
                     malformed(&format!("{name} is larger than its declared {size} bytes"))
                 }
                 Ok(None) if seen == size => return None,
-                Ok(None) => malformed(&format!(
-                    "{name} has {seen} bytes, not its declared {size}"
-                )),
+                Ok(None) => malformed(&format!("{name} has {seen} bytes, not its declared {size}")),
                 Err(error) => upload_error(error),
             };
             Some((Err(failure.record(error)), None))

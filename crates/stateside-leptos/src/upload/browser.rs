@@ -89,9 +89,7 @@ fn send(uploader: Uploader, files: &[File], token: &str) -> Result<InFlight, JsV
     let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |event: ProgressEvent| {
         if event.length_computable() {
             let (loaded, total) = (event.loaded() as u64, event.total() as u64);
-            uploader
-                .files
-                .update(|files| spread(files, loaded, total));
+            uploader.files.update(|files| spread(files, loaded, total));
         }
     });
     request
@@ -135,7 +133,9 @@ fn answered(uploader: Uploader, request: &XmlHttpRequest) {
     }
     let body = request.response_text().ok().flatten().unwrap_or_default();
     let why = match serde_json::from_str::<ProtocolError>(&body) {
-        Ok(error) => uploader.files.with_untracked(|files| explain(&error, files)),
+        Ok(error) => uploader
+            .files
+            .with_untracked(|files| explain(&error, files)),
         Err(_) => format!("The upload failed: the server answered {status}."),
     };
     uploader.status.set(UploadStatus::Failed(why));

@@ -1,6 +1,7 @@
 //! What an upload looks like while it goes: each file's share of the
 //! bytes sent, and the upload's status.
 
+#[cfg(any(feature = "hydrate", test))]
 use stateside_wire::ProtocolError;
 
 /// One file of an upload, and how much of it has gone up.
@@ -55,10 +56,11 @@ impl UploadStatus {
 /// Spreads the request's `loaded` bytes of `total` over the files, in
 /// order: the multipart framing (a few hundred bytes) counts as sent
 /// first, so each file reaches 100 only when its last byte has gone.
+#[cfg(any(feature = "hydrate", test))]
 pub(crate) fn spread(files: &mut [FileProgress], loaded: u64, total: u64) {
     let of_files: u64 = files.iter().map(|file| file.size).sum();
     let mut left = loaded.saturating_sub(total.saturating_sub(of_files));
-    for file in files {
+    for file in files.iter_mut() {
         file.sent = left.min(file.size).max(file.sent);
         left = left.saturating_sub(file.size);
     }
@@ -68,6 +70,7 @@ pub(crate) fn spread(files: &mut [FileProgress], loaded: u64, total: u64) {
 }
 
 /// Every byte has gone up. An empty file counts one byte sent: done.
+#[cfg(any(feature = "hydrate", test))]
 pub(crate) fn complete(files: &mut [FileProgress]) {
     for file in files {
         file.sent = file.size.max(1);
@@ -75,6 +78,7 @@ pub(crate) fn complete(files: &mut [FileProgress]) {
 }
 
 /// What to tell the user about a refused upload of `files`.
+#[cfg(any(feature = "hydrate", test))]
 pub(crate) fn explain(error: &ProtocolError, files: &[FileProgress]) -> String {
     match error {
         ProtocolError::TooLarge { limit } => {
@@ -102,6 +106,7 @@ pub(crate) fn explain(error: &ProtocolError, files: &[FileProgress]) -> String {
 }
 
 /// A size for people: `5.0 MiB`, `812 KiB`, `90 bytes`.
+#[cfg(any(feature = "hydrate", test))]
 fn size(bytes: u64) -> String {
     const KIB: u64 = 1 << 10;
     const MIB: u64 = 1 << 20;

@@ -25,9 +25,9 @@ mod upload;
 mod work;
 
 pub use handle::SessionHandle;
-pub use upload::{UploadEnd, UploadRefused, UploadTask};
 pub(crate) use inner::{Origin, Role, Shared};
 #[cfg(feature = "redis")]
 pub(crate) use intake::Forward;
 #[cfg(feature = "redis")]
 pub(crate) use replica::WeakSession;
+pub use upload::{UploadEnd, UploadRefused, UploadTask};
