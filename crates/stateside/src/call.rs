@@ -157,6 +157,13 @@ impl CxCore {
     pub(crate) fn section(&mut self) -> &mut Section {
         self.section.as_mut().expect("present until drop")
     }
+
+    /// The session, the section and the handler's name at once, for the
+    /// shared-state calls (`linking`), which need all three.
+    pub(crate) fn linking_parts(&mut self) -> (&dyn Host, &mut Section, &'static str) {
+        let section = self.section.as_mut().expect("present until drop");
+        (&*self.host, section, self.handler)
+    }
 }
 
 impl Drop for CxCore {

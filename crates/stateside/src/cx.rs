@@ -76,26 +76,14 @@ impl<S: SessionState> Cx<S> {
         key: &str,
         label: impl Into<String>,
     ) -> Result<(), Error> {
-        let CxCore {
-            section,
-            host,
-            handler,
-            ..
-        } = &mut self.core;
-        let section = section.as_mut().expect("present until drop");
-        linking::link::<T>(&**host, section, handler, key, label.into()).await
+        let (host, section, handler) = self.core.linking_parts();
+        linking::link::<T>(host, section, handler, key, label.into()).await
     }
 
     /// Leaves the shared state `T`; false if the session was not linked.
     pub async fn unlink<T: SharedState + Send + Sync>(&mut self) -> Result<bool, Error> {
-        let CxCore {
-            section,
-            host,
-            handler,
-            ..
-        } = &mut self.core;
-        let section = section.as_mut().expect("present until drop");
-        linking::unlink::<T>(&**host, section, handler).await
+        let (host, section, handler) = self.core.linking_parts();
+        linking::unlink::<T>(host, section, handler).await
     }
 
     /// The shared state `T` this session is linked to, locked into this
@@ -110,14 +98,8 @@ impl<S: SessionState> Cx<S> {
     /// [`Error::SharedLockOrder`] if the section already holds a shared
     /// state that sorts after this one.
     pub async fn shared<T: SharedState + Send + Sync>(&mut self) -> Result<&mut T, Error> {
-        let CxCore {
-            section,
-            host,
-            handler,
-            ..
-        } = &mut self.core;
-        let section = section.as_mut().expect("present until drop");
-        linking::shared_mut::<T>(&**host, section, handler).await
+        let (host, section, handler) = self.core.linking_parts();
+        linking::shared_mut::<T>(host, section, handler).await
     }
 
     /// The page the session's tab shows: its path, route params and query
